@@ -1,0 +1,2 @@
+"""Command handlers, one module per Redis command group, plus the table, registry and
+dispatch gate."""

@@ -1,0 +1,141 @@
+"""The gate every command passes through, in Redis' order (processCommand), then the call.
+
+    execute(client, argv) -> reply value
+
+Rules, each one small: lookup (+ subcommand), arity, authentication, OOM, readonly replica,
+RESP2 pub/sub context, loading/busy, MULTI queueing; then ``call``: freeze the clock, run the
+handler, count stats, propagate writes, wake clients blocked on keys that became ready.
+
+The hot path (a plain authenticated client, nothing gating the server) skips the rule chain
+with one boolean test: ``client.plain and not server.gated``.
+"""
+
+import time
+
+from .. import errors
+from ..protocol.replies import NO_REPLY, ReplyError
+
+_perf = time.perf_counter_ns
+
+# Commands allowed while a RESP2 client is subscribed.
+PUBSUB_ALLOWED = frozenset((b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe",
+                            b"ssubscribe", b"sunsubscribe", b"ping", b"quit", b"reset"))
+# Commands executed immediately inside MULTI instead of being queued.
+MULTI_IMMEDIATE = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+
+
+def lookup(server, argv):
+    """Find the spec for argv; returns (spec, error_message_or_None)."""
+    name = argv[0]
+    spec = server.commands.get(name)
+    if spec is None:
+        spec = server.commands.get(name.lower())
+        if spec is None:
+            return None, errors.unknown_command(name, argv[1:])
+    if spec.subcommands:
+        if len(argv) < 2:
+            return spec, None  # arity check reports it
+        sub = spec.subcommands.get(argv[1].lower())
+        if sub is None:
+            return None, errors.unknown_subcommand(spec.name, argv[1])
+        return sub, None
+    return spec, None
+
+
+def execute(c, argv):
+    server = c.server
+    name = argv[0]
+    spec = server.commands.get(name)
+    if spec is not None and not spec.subcommands and c.plain and not server.gated:
+        arity = spec.arity
+        n = len(argv)
+        if (n == arity) if arity > 0 else (n >= -arity):
+            return call(c, spec, argv)
+    return gate(c, argv)
+
+
+def reject(c, spec, msg):
+    server = c.server
+    if spec is not None:
+        spec.rejected_calls += 1
+    if c.multi is not None:
+        c.multi_error = True
+    return server.error_reply(msg)
+
+
+def gate(c, argv):
+    server = c.server
+    spec, msg = lookup(server, argv)
+    if spec is None:
+        if c.multi is not None:
+            c.multi_error = True
+        return server.error_reply(msg)
+    n = len(argv)
+    arity = spec.arity
+    if (n != arity) if arity > 0 else (n < -arity):
+        if spec.subcommands:  # container called without a subcommand
+            return reject(c, spec, errors.wrong_arity(spec.name))
+        return reject(c, spec, errors.wrong_arity(spec.name))
+    flags = spec.flags
+    if not c.authenticated and "no_auth" not in flags:
+        return reject(c, spec, errors.NOAUTH)
+    if c.multi is not None and "no_multi" in flags and spec.name not in ("multi",):
+        return reject(c, spec, "ERR Command not allowed inside a transaction")
+    # OOM: refuse commands that may grow memory when over maxmemory and nothing can be freed.
+    if server.config.maxmemory and spec.denyoom and not server.in_script:
+        if not server.ensure_memory():
+            return reject(c, spec, errors.OOM)
+    if spec.is_write and server.write_blocked_reason is not None:
+        return reject(c, spec, server.write_blocked_reason)
+    if spec.is_write and server.is_readonly_replica() and not c.master_link:
+        return reject(c, spec, "READONLY You can't write against a read only replica.")
+    if not c.resp3 and c.in_pubsub_context() and spec.name not in _PUBSUB_NAMES:
+        return reject(c, spec, "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / "
+                               "PING / QUIT / RESET are allowed in this context" % spec.name)
+    if server.loading and "loading" not in flags:
+        return reject(c, spec, "LOADING Redis is loading the dataset in memory")
+    if server.busy_script is not None and "allow_busy" not in flags:
+        return reject(c, spec, server.busy_script.busy_error())
+    if c.multi is not None and spec.top_name not in MULTI_IMMEDIATE:
+        c.multi.append((spec, argv))
+        return "QUEUED"
+    if server.paused_for(c, spec):
+        return server.pause_client(c, spec, argv)
+    return call(c, spec, argv)
+
+
+_PUBSUB_NAMES = frozenset(n.decode() for n in PUBSUB_ALLOWED)
+
+
+def call(c, spec, argv):
+    """Run one command: the handler plus the bookkeeping Redis' call() does."""
+    server = c.server
+    server.now_ms = now = server.clock_ms()
+    dirty_before = server.dirty
+    t0 = _perf()
+    try:
+        reply = spec.handler(c, argv)
+    except ReplyError as e:
+        reply = server.error_reply(e.message)
+        spec.failed_calls += 1
+    except RecursionError:
+        reply = server.error_reply("ERR internal error: recursion limit")
+        spec.failed_calls += 1
+    spec.usec_ns += _perf() - t0
+    spec.calls += 1
+    c.last_cmd = spec.name
+    if server.dirty != dirty_before and server.propagating and spec.is_write:
+        server.propagate(c, spec, argv)
+    if server.ready_keys:
+        server.serve_blocked()
+    if server.monitors:
+        server.feed_monitors(c, argv, now)
+    return reply
+
+
+def call_queued(c, spec, argv):
+    """Run a command from EXEC, a script or the embedded client (no gate, no MULTI)."""
+    return call(c, spec, argv)
+
+
+NO_REPLY = NO_REPLY

@@ -1,0 +1,1 @@
+"""The data store: databases with lazy + active expiry, change hooks and key scanning."""

@@ -1,0 +1,150 @@
+"""One logical database: key -> value, key -> absolute expiry (ms), and the change hooks.
+
+Value model: a Redis string is ``bytes`` (encoding int/embstr/raw derived from content) or
+``bytearray`` (a string modified in place by APPEND/SETRANGE/SETBIT: encoding "raw"); every
+other type is an object whose class has a ``type_name`` ("list", "hash", ...) and an
+``encoding()`` method.
+
+Invariants:
+- every read goes through ``lookup``/``get_*`` which expire lazily (a key whose expiry is due
+  does not exist), except on replicas, which wait for the master's DEL (Redis semantics);
+- a key in ``expires`` is always in ``data``;
+- writers call ``modified(key)`` (WATCH, client tracking, keyspace hooks) and bump
+  ``server.dirty``; collections that become empty are deleted by their command module.
+"""
+
+from ..errors import WRONGTYPE
+from .expiry import ExpiryWheel
+from .scan import ScanSnapshots
+from ..protocol.replies import ReplyError
+
+STRING_TYPES = (bytes, bytearray)
+
+
+def type_name(value) -> str:
+    t = type(value)
+    if t is bytes or t is bytearray:
+        return "string"
+    return value.type_name
+
+
+class Database:
+    __slots__ = ("id", "data", "expires", "server", "atime", "wheel", "scans")
+
+    def __init__(self, server, index: int):
+        self.id = index
+        self.server = server
+        self.data = {}
+        self.expires = {}
+        self.atime = {}          # key -> last access (ms) for OBJECT IDLETIME / LRU
+        self.wheel = ExpiryWheel()
+        self.scans = ScanSnapshots()
+
+    # ---- lookups ---------------------------------------------------------------------
+    def lookup(self, key):
+        """Value of ``key`` or None, expiring it lazily."""
+        if self.expires:
+            when = self.expires.get(key)
+            if when is not None and when <= self.server.now_ms and self.expire_if_needed(key, when):
+                return None
+        v = self.data.get(key)
+        if v is not None:
+            self.atime[key] = self.server.now_ms
+        return v
+
+    def expire_if_needed(self, key, when) -> bool:
+        server = self.server
+        if server.is_replica_readonly_view():
+            # A replica does not delete: the master will send a DEL. Reads still see it gone.
+            return True
+        if server.paused_writes():
+            return True
+        self.delete_expired(key)
+        return True
+
+    def delete_expired(self, key):
+        self.server.stats.expired_keys += 1
+        del self.data[key]
+        del self.expires[key]
+        self.atime.pop(key, None)
+        self.server.on_key_expired(self, key)
+
+    def get_string(self, key):
+        v = self.lookup(key)
+        if v is None or type(v) is bytes or type(v) is bytearray:
+            return v
+        raise ReplyError(WRONGTYPE)
+
+    def get_typed(self, key, cls):
+        """Value of ``key`` if it is a ``cls``; None if missing; WRONGTYPE otherwise."""
+        v = self.lookup(key)
+        if v is None or type(v) is cls:
+            return v
+        raise ReplyError(WRONGTYPE)
+
+    def exists(self, key) -> bool:
+        return self.lookup(key) is not None
+
+    # ---- writes ----------------------------------------------------------------------
+    def set(self, key, value, keepttl=False):
+        """Create or overwrite ``key``; clears its TTL unless ``keepttl``."""
+        self.data[key] = value
+        self.atime[key] = self.server.now_ms
+        if not keepttl and self.expires:
+            self.expires.pop(key, None)
+        self.modified(key)
+
+    def add(self, key, value):
+        """Store a new key (the caller knows it does not exist)."""
+        self.data[key] = value
+        self.atime[key] = self.server.now_ms
+        self.modified(key)
+
+    def delete(self, key) -> bool:
+        """Delete ``key`` if it exists (after lazy expiry). Returns whether it did."""
+        if self.lookup(key) is None:
+            return False
+        del self.data[key]
+        if self.expires:
+            self.expires.pop(key, None)
+        self.atime.pop(key, None)
+        self.modified(key)
+        return True
+
+    def remove_raw(self, key):
+        """Drop ``key`` without hooks (used when the caller signals itself)."""
+        self.data.pop(key, None)
+        self.expires.pop(key, None)
+        self.atime.pop(key, None)
+
+    def modified(self, key):
+        hooks = self.server.key_hooks
+        if hooks:
+            for h in hooks:
+                h(self, key)
+
+    # ---- expiry ----------------------------------------------------------------------
+    def set_expire(self, key, when_ms: int):
+        self.expires[key] = when_ms
+        self.wheel.add(key, when_ms)
+
+    def get_expire(self, key):
+        return self.expires.get(key) if self.expires else None
+
+    def persist(self, key) -> bool:
+        return self.expires.pop(key, None) is not None
+
+    def clear(self):
+        n = len(self.data)
+        self.data = {}
+        self.expires = {}
+        self.atime = {}
+        self.wheel.clear()
+        self.scans = ScanSnapshots()
+        return n
+
+    def __len__(self):
+        return len(self.data)
+
+    def raise_wrongtype(self):
+        raise ReplyError(WRONGTYPE)

@@ -1,0 +1,70 @@
+"""Active expiry: a timing wheel of keys with a TTL, drained by the server's cron.
+
+Redis samples random keys from its expires table; a Python dict cannot be sampled in O(1),
+so ember files each key with a TTL into a one-second bucket of a wheel (a dict of
+bucket -> list of keys plus a heap of bucket numbers).  The cron drains due buckets within a
+time budget and deletes keys whose recorded expiry (the ``expires`` dict, the source of
+truth) has passed.  Entries left behind when a TTL changes or is removed are skipped when
+their bucket comes up; if such stale entries outnumber the live TTLs, the wheel is rebuilt.
+
+Invariant: every key in ``db.expires`` has an entry in a bucket at or before its expiry
+second, so active expiry can never miss a key forever.
+"""
+
+import heapq
+
+
+class ExpiryWheel:
+    __slots__ = ("buckets", "heap", "entries")
+
+    def __init__(self):
+        self.buckets = {}
+        self.heap = []
+        self.entries = 0
+
+    def add(self, key, when_ms: int):
+        b = when_ms // 1000
+        lst = self.buckets.get(b)
+        if lst is None:
+            self.buckets[b] = [key]
+            heapq.heappush(self.heap, b)
+        else:
+            lst.append(key)
+        self.entries += 1
+
+    def clear(self):
+        self.buckets = {}
+        self.heap = []
+        self.entries = 0
+
+    def rebuild(self, expires: dict):
+        self.clear()
+        for k, w in expires.items():
+            self.add(k, w)
+
+    def drain(self, db, now_ms: int, budget: int) -> tuple:
+        """Expire due keys of ``db``; examine at most ``budget`` entries.
+        Returns (examined, expired)."""
+        examined = expired = 0
+        heap = self.heap
+        expires = db.expires
+        due = now_ms // 1000
+        while heap and heap[0] < due and examined < budget:
+            # Only whole past seconds: every live entry of such a bucket is due.
+            b = heap[0]
+            lst = self.buckets[b]
+            while lst and examined < budget:
+                key = lst.pop()
+                self.entries -= 1
+                examined += 1
+                when = expires.get(key)
+                if when is not None and when <= now_ms:
+                    db.delete_expired(key)
+                    expired += 1
+            if lst:
+                break
+            heapq.heappop(heap)
+            del self.buckets[b]
+        if self.entries > 2 * len(expires) + 1024:
+            self.rebuild(expires)
+        return examined, expired

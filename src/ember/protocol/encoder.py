@@ -1,0 +1,131 @@
+"""RESP2/RESP3 reply encoder: the only place that knows how a reply looks on the wire.
+
+``encode(value, resp3)`` returns bytes; ``encode_into(out, value, resp3)`` appends chunks to a
+list (the network layer joins a whole pipelined batch and writes it once).  See
+protocol.replies for the value model.  Invariant: pure functions, no ember imports above
+protocol/.
+"""
+
+import math
+
+from .replies import (
+    BigNumber, Bool, Map, NoReply, NullArray, Push, Raw, ReplyError, SetReply, Verbatim,
+)
+
+OK = b"+OK\r\n"
+_simple_cache = {}
+_int_cache = [b":%d\r\n" % i for i in range(-1, 10001)]
+
+
+def format_double(d: float) -> bytes:
+    """Redis 7.2's double formatting for replies (shortest round-trip representation,
+    inf/-inf/nan spelled as Redis does)."""
+    if d != d:
+        return b"nan"
+    if d == math.inf:
+        return b"inf"
+    if d == -math.inf:
+        return b"-inf"
+    if d == int(d) and abs(d) < 1e17:
+        return b"%d" % int(d)
+    r = repr(d)
+    if "e" in r:
+        mant, exp = r.split("e")
+        sign = exp[0] if exp[0] in "+-" else "+"
+        digits = exp.lstrip("+-")
+        if len(digits) < 2:
+            digits = "0" + digits
+        r = mant + "e" + sign + digits
+    return r.encode()
+
+
+def _error_bytes(msg: str) -> bytes:
+    # Newlines inside an error would break the protocol: Redis replaces them with spaces.
+    if "\r" in msg or "\n" in msg:
+        msg = msg.replace("\r", " ").replace("\n", " ")
+    if not msg.startswith("-"):
+        msg = "-" + msg
+    return msg.encode("utf-8", "replace") + b"\r\n"
+
+
+def encode_into(out, v, resp3):
+    t = type(v)
+    if t is bytes:
+        out.append(b"$%d\r\n%b\r\n" % (len(v), v))
+    elif t is str:
+        b = _simple_cache.get(v)
+        if b is None:
+            b = b"+" + v.encode() + b"\r\n"
+            if len(_simple_cache) < 256:
+                _simple_cache[v] = b
+        out.append(b)
+    elif t is int:
+        if -1 <= v <= 10000:
+            out.append(_int_cache[v + 1])
+        else:
+            out.append(b":%d\r\n" % v)
+    elif v is None:
+        out.append(b"_\r\n" if resp3 else b"$-1\r\n")
+    elif t is list or t is tuple:
+        out.append(b"*%d\r\n" % len(v))
+        for item in v:
+            encode_into(out, item, resp3)
+    elif t is bytearray or t is memoryview:
+        out.append(b"$%d\r\n" % len(v))
+        out.append(bytes(v))
+        out.append(b"\r\n")
+    elif t is float:
+        s = format_double(v)
+        if resp3:
+            out.append(b",%b\r\n" % s)
+        else:
+            out.append(b"$%d\r\n%b\r\n" % (len(s), s))
+    elif t is Map:
+        items = v.items
+        out.append((b"%%%d\r\n" if resp3 else b"*%d\r\n") % (len(items) if resp3 else 2 * len(items)))
+        for k, val in items:
+            encode_into(out, k, resp3)
+            encode_into(out, val, resp3)
+    elif t is SetReply:
+        out.append((b"~%d\r\n" if resp3 else b"*%d\r\n") % len(v.items))
+        for item in v.items:
+            encode_into(out, item, resp3)
+    elif isinstance(v, ReplyError):
+        out.append(_error_bytes(v.message))
+    elif t is NullArray:
+        out.append(b"_\r\n" if resp3 else b"*-1\r\n")
+    elif t is Bool:
+        if resp3:
+            out.append(b"#t\r\n" if v.value else b"#f\r\n")
+        else:
+            out.append(b":1\r\n" if v.value else b":0\r\n")
+    elif t is Push:
+        out.append((b">%d\r\n" if resp3 else b"*%d\r\n") % len(v.items))
+        for item in v.items:
+            encode_into(out, item, resp3)
+    elif t is Verbatim:
+        if resp3:
+            out.append(b"=%d\r\n%b:%b\r\n" % (len(v.data) + 4, v.fmt, v.data))
+        else:
+            out.append(b"$%d\r\n%b\r\n" % (len(v.data), v.data))
+    elif t is BigNumber:
+        s = str(v.value).encode()
+        out.append(b"(%b\r\n" % s if resp3 else b"$%d\r\n%b\r\n" % (len(s), s))
+    elif t is Raw:
+        out.append(v.data)
+    elif t is NoReply:
+        pass
+    elif t is bool:
+        raise TypeError("handlers must not return bool; use replies.TRUE/FALSE or int")
+    elif isinstance(v, int):
+        out.append(b":%d\r\n" % v)
+    elif isinstance(v, (list, tuple)):
+        encode_into(out, list(v), resp3)
+    else:
+        raise TypeError("cannot encode %r" % (v,))
+
+
+def encode(v, resp3=False) -> bytes:
+    out = []
+    encode_into(out, v, resp3)
+    return b"".join(out)

@@ -1,0 +1,200 @@
+"""The Server object: owns the databases, the clients, the command table, stats, config and
+every subsystem.  Nothing in ember is global; tests create as many Servers as they like.
+
+Invariants:
+- ``now_ms`` is the frozen time of the command being executed (set by dispatch.call);
+- ``gated`` is True whenever some server-wide rule (maxmemory, replica, loading, busy
+  script, pause, write block) could reject a command, so dispatch's fast path stays correct;
+- ``key_hooks`` are called for every modified key (WATCH, tracking, blocking, ...).
+"""
+
+import os
+import time
+
+from .. import __version__, REDIS_VERSION
+from ..clock import Clock
+from ..commands import registry
+from ..commands.table import load_table
+from ..config import Config
+from ..keyspace.db import Database
+from ..protocol.replies import ReplyError
+from .stats import Stats
+
+
+class Server:
+    def __init__(self, config=None, clock=None, logger=None):
+        self.config = config if config is not None else Config()
+        self.clock = clock or Clock()
+        self.clock_ms = self.clock.ms
+        self.now_ms = self.clock_ms()
+        self.log = logger or _NullLog()
+        self.version = __version__
+        self.redis_version = REDIS_VERSION
+        self.pid = os.getpid()
+        self.run_id = os.urandom(20).hex()
+        self.start_time = self.clock.time()
+        self.start_monotonic = time.monotonic()
+        self.dbs = [Database(self, i) for i in range(self.config.databases)]
+        self.clients = {}
+        self.stats = Stats()
+        self.dirty = 0
+        self.key_hooks = []
+        self.ready_keys = None       # set of (db, key) that blocked clients may be served from
+        self.monitors = []
+        self.propagating = False
+        self.propagate_hooks = []
+        self.loading = False
+        self.busy_script = None
+        self.in_script = False
+        self.write_blocked_reason = None
+        self.gated = False
+        self.lastsave = int(self.start_time)
+        self.shutdown_requested = None
+        self.pause = None
+        self.tcp_port = self.config.port
+        self.executable = ""
+        self.config_file = ""
+        self.subsystems = {}
+        self._load_commands()
+        self.config.on_change("requirepass", lambda *a: self._refresh_gate())
+        self.config.on_change("maxmemory", lambda *a: self._refresh_gate())
+        self._refresh_gate()
+
+    # ---- command table ----------------------------------------------------------------
+    def _load_commands(self):
+        handlers = registry.load_all()
+        table = load_table()
+        self.command_specs = table
+        cmds = {}
+        for name, spec in table.items():
+            self._bind(spec, handlers)
+            cmds[name.encode()] = spec
+            cmds[name.upper().encode()] = spec
+        self.commands = cmds
+
+    def _bind(self, spec, handlers):
+        spec.handler = handlers.get(spec.name)
+        if spec.handler is None:
+            spec.handler = _not_implemented(spec.name)
+            spec.implemented = False
+        else:
+            spec.implemented = True
+        for sub in spec.subcommands.values():
+            self._bind(sub, handlers)
+
+    # ---- gating ----------------------------------------------------------------------
+    def requires_auth(self) -> bool:
+        return bool(self.config.requirepass)
+
+    def _refresh_gate(self):
+        self.gated = bool(self.config.maxmemory or self.loading or self.busy_script is not None
+                          or self.write_blocked_reason is not None or self.pause is not None
+                          or self.is_readonly_replica())
+
+    def is_readonly_replica(self) -> bool:
+        return False
+
+    def is_replica_readonly_view(self) -> bool:
+        return False
+
+    def paused_writes(self) -> bool:
+        return self.pause is not None and self.pause.writes_only is not None
+
+    def paused_for(self, c, spec) -> bool:
+        return False
+
+    def pause_client(self, c, spec, argv):
+        return None
+
+    def ensure_memory(self) -> bool:
+        """Try to get under maxmemory (eviction); False when the command must be refused."""
+        return True
+
+    # ---- replies & stats -------------------------------------------------------------
+    def error_reply(self, msg: str) -> ReplyError:
+        self.stats.count_error(msg)
+        return ReplyError(msg)
+
+    # ---- keyspace notifications (the pub/sub subsystem installs ``notifier``) ---------
+    notifier = None
+
+    def notify(self, cls, event, key, db):
+        n = self.notifier
+        if n is not None:
+            n(cls, event, key, db)
+
+    # ---- databases -------------------------------------------------------------------
+    def db(self, index: int) -> Database:
+        return self.dbs[index]
+
+    def on_key_expired(self, db, key):
+        self.stats.expired_last = self.now_ms
+        hooks = self.key_hooks
+        if hooks:
+            for h in hooks:
+                h(db, key)
+        for h in self.propagate_hooks:
+            h(db.id, [b"DEL", key])
+
+    propagate_override = None
+
+    def propagate_as(self, *argvs):
+        """Called by a handler whose effect must be propagated (AOF, replicas) as other
+        commands than the one received (e.g. INCRBYFLOAT as SET ... KEEPTTL)."""
+        if self.propagating:
+            self.propagate_override = list(argvs)
+
+    def propagate(self, c, spec, argv):
+        override = self.propagate_override
+        self.propagate_override = None
+        for h in self.propagate_hooks:
+            if override is None:
+                h(c.db.id, argv)
+            else:
+                for a in override:
+                    h(c.db.id, a)
+
+    # ---- blocking / monitors (filled in by their subsystems) -----------------------------
+    def serve_blocked(self):
+        self.ready_keys = None
+
+    def feed_monitors(self, c, argv, now):
+        pass
+
+    # ---- clients ---------------------------------------------------------------------
+    def add_client(self, client):
+        self.clients[client.id] = client
+        self.stats.total_connections_received += 1
+
+    def remove_client(self, client):
+        self.clients.pop(client.id, None)
+        for h in self.subsystems.get("client_close", ()):
+            h(client)
+
+    # ---- cron ------------------------------------------------------------------------
+    def cron(self):
+        """Called hz times per second: active expiry, client timeouts, stats sampling."""
+        self.now_ms = now = self.clock_ms()
+        budget_keys = 2000
+        for db in self.dbs:
+            if db.expires:
+                db.wheel.drain(db, now, budget_keys)
+        timeout = self.config.timeout
+        if timeout:
+            limit = self.clock.time() - timeout
+            for c in list(self.clients.values()):
+                if (c.last_interaction < limit and c.kind == "normal" and c.blocked is None
+                        and not c.in_pubsub_context() and not c.is_replica):
+                    c.close()
+        self.stats.sample(self)
+
+
+class _NullLog:
+    def __getattr__(self, name):
+        return lambda *a, **k: None
+
+
+def _not_implemented(name):
+    def handler(c, argv):
+        raise ReplyError("ERR '%s' command is not implemented in ember yet" % name)
+    return handler

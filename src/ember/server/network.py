@@ -1,0 +1,328 @@
+"""The asyncio shell around the Server: listeners, one Protocol per connection, the cron.
+
+Per connection: bytes -> parser -> execute() each command -> encode replies into one list ->
+one ``transport.write`` per received batch (pipelining costs one syscall).  Out-of-band
+writes (pub/sub pushes, replies to clients unblocked by someone else's command) go through
+``client.send``, which appends to the batch being built when the client is itself executing,
+so replies never overtake each other.
+
+Back-pressure: when a transport's write buffer passes its high-water mark we stop reading
+from that client until it drains (a client that pipelines without reading cannot make us
+buffer without bound).
+"""
+
+import asyncio
+import os
+import signal
+import socket
+
+from ..commands.dispatch import execute
+from ..protocol.encoder import encode, encode_into
+from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError
+from ..protocol.replies import ReplyError
+from .client import Client, REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP
+
+
+class EmberProtocol(asyncio.Protocol):
+    __slots__ = ("server", "transport", "client", "parser", "paused_reading", "net")
+
+    def __init__(self, server, net):
+        self.server = server
+        self.net = net
+        self.transport = None
+        self.client = None
+        self.parser = None
+        self.paused_reading = False
+
+    # ---- connection lifecycle ----------------------------------------------------------
+    def connection_made(self, transport):
+        server = self.server
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        unix = isinstance(peer, str) or (sock is not None and sock.family == socket.AF_UNIX)
+        if unix:
+            addr = "%s:0" % (local or server.config.unixsocket)
+            laddr = addr
+        else:
+            addr = _fmt_addr(peer)
+            laddr = _fmt_addr(local)
+        try:
+            fd = sock.fileno() if sock is not None else -1
+            if sock is not None and not unix:
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            fd = -1
+        c = Client(server, send=self.send, addr=addr, laddr=laddr, fd=fd)
+        c.unix = unix
+        c.transport = transport
+        c.close = self.close_client
+        self.client = c
+        self.parser = RequestParser(max_bulk_len=server.config.proto_max_bulk_len)
+        self.parser.authenticated = c.authenticated
+        c.parser = self.parser
+        if len(server.clients) >= server.config.maxclients:
+            server.stats.rejected_connections += 1
+            transport.write(b"-ERR max number of clients reached\r\n")
+            transport.close()
+            self.client = None
+            return
+        server.add_client(c)
+
+    def connection_lost(self, exc):
+        c = self.client
+        if c is not None:
+            self.client = None
+            self.server.remove_client(c)
+
+    def pause_writing(self):
+        if not self.paused_reading and self.transport is not None:
+            self.paused_reading = True
+            try:
+                self.transport.pause_reading()
+            except (RuntimeError, AttributeError):
+                pass
+
+    def resume_writing(self):
+        if self.paused_reading and self.transport is not None:
+            self.paused_reading = False
+            try:
+                self.transport.resume_reading()
+            except (RuntimeError, AttributeError):
+                pass
+
+    def close_client(self):
+        c = self.client
+        if c is not None:
+            c.closing = True
+        if self.transport is not None:
+            self.transport.close()
+
+    # ---- output ----------------------------------------------------------------------
+    def send(self, data):
+        c = self.client
+        if c is None:
+            return
+        if c.pending_buf is not None:
+            c.pending_buf.append(data)
+        else:
+            self.transport.write(data)
+            c.tot_net_out += len(data)
+            self.net.check_output_limits(c, self.transport)
+
+    # ---- input -----------------------------------------------------------------------
+    def data_received(self, data):
+        c = self.client
+        if c is None or c.closing:
+            return
+        server = self.server
+        c.tot_net_in += len(data)
+        server.stats.total_net_input_bytes += len(data)
+        c.last_interaction = server.clock.time()
+        parser = self.parser
+        parser.feed(data)
+        if c.blocked is not None or c.paused:
+            self._check_qbuf(c)
+            return
+        self.process()
+
+    def _check_qbuf(self, c):
+        limit = self.server.config.client_query_buffer_limit
+        if self.parser.buffered() > limit:
+            self.server.log.warning("Closing client that reached max query buffer length: id=%d addr=%s"
+                                    % (c.id, c.addr))
+            self.server.stats.client_query_buffer_limit_disconnections += 1
+            self.close_client()
+            return True
+        return False
+
+    def process(self, cmds=None):
+        """Execute buffered commands until done, blocked, paused or closed."""
+        c = self.client
+        server = self.server
+        out = []
+        c.pending_buf = out
+        try:
+            if cmds is None:
+                cmds = self._next_commands(out)
+            while cmds:
+                i = 0
+                n = len(cmds)
+                while i < n:
+                    argv = cmds[i]
+                    i += 1
+                    reply = execute(c, argv)
+                    c.tot_cmds += 1
+                    mode = c.reply_mode
+                    if mode == REPLY_ON:
+                        encode_into(out, reply, c.resp3)
+                    elif mode == REPLY_SKIP_NEXT:
+                        c.reply_mode = REPLY_SKIP
+                    elif mode == REPLY_SKIP:
+                        c.reply_mode = REPLY_ON
+                    if c.closing:
+                        cmds = None
+                        break
+                    if c.blocked is not None or c.paused:
+                        rest = cmds[i:]
+                        if rest:
+                            c.pending = rest + (c.pending or [])
+                        cmds = None
+                        break
+                else:
+                    cmds = self._next_commands(out)
+            if not c.closing and c.blocked is None and not c.paused:
+                self._check_qbuf(c)
+        finally:
+            c.pending_buf = None
+            if out and self.transport is not None:
+                data = b"".join(out)
+                self.transport.write(data)
+                c.tot_net_out += len(data)
+                server.stats.total_net_output_bytes += len(data)
+                self.net.check_output_limits(c, self.transport)
+            if c.closing and self.transport is not None:
+                self.transport.close()
+
+    def _next_commands(self, out):
+        c = self.client
+        parser = self.parser
+        parser.authenticated = c.authenticated
+        try:
+            return parser.get_commands()
+        except ProtocolError as e:
+            msg = str(e.args[0]) if e.args else "Protocol error"
+            self.server.log.verbose("Protocol error (%s) from client: id=%d addr=%s" % (msg, c.id, c.addr))
+            self.server.stats.count_error(msg if msg.startswith("ERR") else "ERR " + msg)
+            out.append(encode(ReplyError(msg if msg.startswith("ERR") else "ERR " + msg)))
+            c.closing = True
+            return None
+
+    def resume(self):
+        """Called when a blocked/paused client may run again (its reply was already sent)."""
+        c = self.client
+        if c is None or c.closing:
+            return
+        pending = c.pending
+        c.pending = None
+        self.process(pending or None)
+
+
+def _fmt_addr(a):
+    if not a:
+        return "?:0"
+    if isinstance(a, tuple):
+        host = a[0]
+        if ":" in host:
+            return "%s:%d" % (host, a[1])
+        return "%s:%d" % (host, a[1])
+    return str(a)
+
+
+class Network:
+    """Listeners and the event-loop side of the server (cron, signals, shutdown)."""
+
+    def __init__(self, server):
+        self.server = server
+        self.servers = []
+        self.loop = None
+        self.stop_event = None
+        server.network = self
+
+    def check_output_limits(self, c, transport):
+        hook = self.server.subsystems.get("output_limits")
+        if hook is not None:
+            hook(c, transport.get_write_buffer_size())
+
+    async def start(self):
+        server = self.server
+        cfg = server.config
+        loop = asyncio.get_running_loop()
+        self.loop = loop
+        self.stop_event = asyncio.Event()
+        factory = lambda: EmberProtocol(server, self)
+        if cfg.port:
+            binds = cfg.bind_addresses() if hasattr(cfg, "bind_addresses") else ["127.0.0.1"]
+            for addr in binds:
+                optional = addr.startswith("-")
+                host = addr.lstrip("-")
+                if host == "*":
+                    host = "0.0.0.0"
+                try:
+                    srv = await loop.create_server(factory, host=host, port=cfg.port,
+                                                   backlog=cfg.tcp_backlog, reuse_address=True)
+                except OSError as e:
+                    if optional:
+                        continue
+                    raise
+                self.servers.append(srv)
+                server.log.notice("Running mode=standalone, port=%d." % cfg.port)
+            if self.servers:
+                sock = self.servers[0].sockets[0]
+                server.tcp_port = sock.getsockname()[1]
+        if cfg.unixsocket:
+            try:
+                os.unlink(cfg.unixsocket)
+            except OSError:
+                pass
+            srv = await loop.create_unix_server(factory, path=cfg.unixsocket)
+            try:
+                os.chmod(cfg.unixsocket, int(str(cfg.unixsocketperm), 8) if cfg.unixsocketperm else 0o700)
+            except (OSError, ValueError):
+                pass
+            self.servers.append(srv)
+            server.log.notice("The server is now ready to accept connections at %s" % cfg.unixsocket)
+        if cfg.port:
+            server.log.notice("Ready to accept connections tcp")
+        self._schedule_cron()
+
+    def _schedule_cron(self):
+        hz = max(1, min(500, int(self.server.config.hz or 10)))
+        self.loop.call_later(1.0 / hz, self._cron)
+
+    def _cron(self):
+        try:
+            self.server.cron()
+        except Exception as e:  # never let the cron die
+            self.server.log.warning("cron error: %r" % (e,))
+        if self.server.shutdown_requested is not None:
+            self.stop_event.set()
+            return
+        self._schedule_cron()
+
+    def install_signals(self):
+        loop = self.loop
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self._on_signal, sig)
+            except (NotImplementedError, RuntimeError):
+                pass
+
+    def _on_signal(self, sig):
+        name = "SIGTERM" if sig == signal.SIGTERM else "SIGINT"
+        self.server.log.warning("Received %s scheduling shutdown..." % name)
+        self.server.shutdown_requested = {"save": None, "signal": name}
+        self.stop_event.set()
+
+    async def serve_forever(self):
+        await self.stop_event.wait()
+
+    async def close(self):
+        for srv in self.servers:
+            srv.close()
+        for c in list(self.server.clients.values()):
+            try:
+                c.close()
+            except Exception:
+                pass
+        for srv in self.servers:
+            try:
+                await asyncio.wait_for(srv.wait_closed(), 1.0)
+            except (asyncio.TimeoutError, Exception):
+                pass
+        if self.server.config.unixsocket:
+            try:
+                os.unlink(self.server.config.unixsocket)
+            except OSError:
+                pass

@@ -1,0 +1,62 @@
+"""Server-wide counters shown by INFO stats / errorstats."""
+
+
+class Stats:
+    def __init__(self):
+        self.reset()
+        self.total_connections_received = 0
+
+    def reset(self):
+        self.total_commands_processed = 0
+        self.expired_keys = 0
+        self.expired_stale_perc = 0.0
+        self.expired_time_cap_reached_count = 0
+        self.expire_cycle_cpu_milliseconds = 0
+        self.evicted_keys = 0
+        self.evicted_clients = 0
+        self.keyspace_hits = 0
+        self.keyspace_misses = 0
+        self.rejected_connections = 0
+        self.total_net_input_bytes = 0
+        self.total_net_output_bytes = 0
+        self.total_error_replies = 0
+        self.errors = {}
+        self.unexpected_error_replies = 0
+        self.dump_payload_sanitizations = 0
+        self.total_reads_processed = 0
+        self.total_writes_processed = 0
+        self.io_threaded_reads_processed = 0
+        self.io_threaded_writes_processed = 0
+        self.client_query_buffer_limit_disconnections = 0
+        self.client_output_buffer_limit_disconnections = 0
+        self.reply_buffer_shrinks = 0
+        self.reply_buffer_expands = 0
+        self.sync_full = 0
+        self.sync_partial_ok = 0
+        self.sync_partial_err = 0
+        self.pubsub_messages = 0
+        self.expired_last = 0
+        self.tracking_total_keys = 0
+        self.ops_samples = []
+        self.instantaneous_ops = 0.0
+        self._last_sample = None
+
+    def count_error(self, msg: str):
+        self.total_error_replies += 1
+        code = msg.split(" ", 1)[0]
+        if code.startswith("-"):
+            code = code[1:]
+        self.errors[code] = self.errors.get(code, 0) + 1
+
+    def sample(self, server):
+        import time
+        t = time.monotonic()
+        total = self.total_commands_processed
+        if self._last_sample is not None:
+            dt = t - self._last_sample[0]
+            if dt > 0:
+                self.ops_samples.append((total - self._last_sample[1]) / dt)
+                if len(self.ops_samples) > 16:
+                    del self.ops_samples[0]
+                self.instantaneous_ops = sum(self.ops_samples) / len(self.ops_samples)
+        self._last_sample = (t, total)
