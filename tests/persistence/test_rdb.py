@@ -1,0 +1,278 @@
+import io
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+
+import pytest
+
+from ember.persistence import (
+    RdbError, StreamConsumer, StreamGroup, StreamPending, StreamValue, create_dump_payload,
+    crc64, dump_value, load_rdb, load_value, parse_dump_payload, read_rdb, save_rdb,
+)
+from ember.persistence import lzf
+from ember.persistence.check import check_rdb_main
+from ember.persistence.crc64 import crc64_bytewise
+from ember.persistence.encodings import lp_decode, lp_encode
+from oracle import REDIS_CHECK_RDB, REDIS_SERVER, Oracle, neutral_to_snapshot, snapshot, to_json
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIXTURE = os.path.join(HERE, "fixtures", "redis70.rdb")
+MANIFEST = os.path.join(HERE, "fixtures", "redis70.json")
+needs_redis = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not installed")
+
+
+# ---------------------------------------------------------------- primitives
+
+def test_crc64_check_value():
+    assert crc64(b"123456789") == 0xE9C6D914C4B8D9CA
+    data = random.Random(7).randbytes(100_003)
+    assert crc64(data) == crc64_bytewise(data)
+    assert crc64(data[5000:], crc64(data[:5000])) == crc64(data)
+
+
+def test_lzf_roundtrip():
+    rnd = random.Random(3)
+    for _ in range(300):
+        s = bytes(rnd.choice(b"abc") for _ in range(rnd.randint(1, 2000)))
+        c = lzf.compress(s)
+        assert lzf.decompress(c, len(s)) == s
+    assert lzf.compress(os.urandom(100), 96) is None
+    with pytest.raises(lzf.LzfError):
+        lzf.decompress(b"\x20\x05", 10)
+
+
+def test_listpack_roundtrip():
+    items = [b"", b"a", b"x" * 63, b"y" * 64, b"z" * 5000, 0, 127, 128, -4096, 4095, -32768,
+             8388607, 2**31 - 1, -2**63, 2**63 - 1, b"007", b"-0"]
+    out = lp_decode(lp_encode(items))
+    assert [x if isinstance(x, bytes) else str(x).encode() for x in out] == \
+           [x if isinstance(x, bytes) else str(x).encode() for x in items]
+
+
+# ---------------------------------------------------------------- fixture
+
+def _contents_as_snapshot(contents):
+    out = {}
+    for db, keys in contents.dbs.items():
+        out[str(db)] = {k: [t, neutral_to_snapshot(t, v), e] for k, (t, v, e) in sorted(keys.items())}
+    return to_json(out)
+
+
+def test_fixture_matches_manifest():
+    with open(MANIFEST) as f:
+        manifest = json.load(f)
+    c = read_rdb(FIXTURE)
+    assert c.version == 10
+    assert c.aux[b"redis-ver"] == b"7.0.15"
+    assert [f.decode() for f in c.functions] == manifest["functions"]
+    got = json.loads(json.dumps(_contents_as_snapshot(c)))
+    assert got == manifest["data"]
+
+
+# ---------------------------------------------------------------- live oracle
+
+@pytest.fixture(scope="module")
+def oracle():
+    if REDIS_SERVER is None:
+        pytest.skip("redis-server not installed")
+    from make_fixtures import fill
+    with Oracle() as o:
+        fill(o.client)
+        yield o
+
+
+def _raw(o):
+    from oracle import raw_client
+    return raw_client(o.client)
+
+
+@needs_redis
+def test_oracle_dump_payloads_parse(oracle):
+    raw = _raw(oracle)
+    expected = snapshot(oracle.client, dbs=[0])[0]
+    for key, (t, v, _) in expected.items():
+        payload = raw.execute_command("DUMP", key)
+        tn, value = parse_dump_payload(payload)
+        assert tn == t, key
+        assert to_json(neutral_to_snapshot(tn, value)) == to_json(v), key
+
+
+@needs_redis
+@pytest.mark.parametrize("compress", [True, False])
+def test_our_payloads_restore_in_oracle(oracle, compress):
+    raw = _raw(oracle)
+    expected = snapshot(oracle.client, dbs=[0])[0]
+    for key, (t, v, _) in expected.items():
+        tn, value = parse_dump_payload(raw.execute_command("DUMP", key))
+        payload = create_dump_payload(tn, value, compress=compress)
+        newkey = b"copy:" + key
+        raw.execute_command("RESTORE", newkey, 0, payload, "REPLACE")
+        from oracle import snapshot_key
+        assert to_json(snapshot_key(raw, newkey)) == to_json([t, v]), key
+        raw.execute_command("DEL", newkey)
+
+
+def _sample_databases():
+    sv = StreamValue(entries=[(1, 0, [(b"a", b"1")]), (2, 0, [(b"a", b"2")]),
+                              (3, 1, [(b"b", b"x"), (b"c", b"")])],
+                     last_id=(3, 1), first_id=(1, 0), entries_added=3)
+    sv.groups.append(StreamGroup(b"g", (2, 0), 2, {(1, 0): StreamPending(b"c", 1700000000000, 3)},
+                                 [StreamConsumer(b"c", 1700000000000, 1700000000000, [(1, 0)])]))
+    db0 = [
+        (b"str", "string", b"value", None),
+        (b"int", "string", b"-123456", None),
+        (b"long", "string", b"abc" * 1000, 4102444800000),
+        (b"list", "list", [b"a", b"1", b"x" * 300] * 2000, None),
+        (b"slist", "list", [b"a", b"b"], None),
+        (b"iset", "set", [b"1", b"2", b"70000"], None),
+        (b"set", "set", [b"a%d" % i for i in range(200)], None),
+        (b"zs", "zset", [(b"a", 1.0), (b"b", 2.5), (b"c", float("-inf"))], None),
+        (b"zb", "zset", [(b"m%d" % i, i * 0.25) for i in range(300)], None),
+        (b"h", "hash", {b"a": b"1", b"b": b"two"}, None),
+        (b"hb", "hash", {b"f%d" % i: b"v" * i for i in range(200)}, None),
+        (b"stream", "stream", sv, None),
+    ]
+    db3 = [(b"other", "string", b"db3", 4102444800001)]
+    return [(0, db0), (3, db3)]
+
+
+@needs_redis
+def test_saved_rdb_loads_in_oracle(tmp_path):
+    path = tmp_path / "ours.rdb"
+    dbs = _sample_databases()
+    save_rdb(path, dbs, {"redis-ver": "7.2.4", "redis-bits": "64"},
+             ["#!lua name=mylib\nredis.register_function('f', function() return 2 end)"])
+    if REDIS_CHECK_RDB:
+        res = subprocess.run([REDIS_CHECK_RDB, str(path)], capture_output=True, text=True)
+        assert res.returncode == 0, res.stdout + res.stderr
+    # round trip through our reader
+    c = read_rdb(path)
+    assert c.dbs[0][b"list"][1] == dbs[0][1][3][2]
+    assert c.dbs[3][b"other"] == ("string", b"db3", 4102444800001)
+    with Oracle(dir=str(tmp_path), dbfilename="ours.rdb") as o:
+        snap = snapshot(o.client)
+        assert o.client.fcall("f", 0) == 2
+    for db, items in dbs:
+        assert set(snap[db]) == {k for k, *_ in items}
+        for key, t, value, exp in items:
+            st, sv, sexp = snap[db][key]
+            assert st == t and sexp == exp
+            assert to_json(sv) == to_json(neutral_to_snapshot(t, value)), key
+
+
+@pytest.mark.parametrize("version", [10, 11])
+def test_writer_roundtrip_versions(tmp_path, version):
+    path = tmp_path / "v.rdb"
+    dbs = _sample_databases()
+    save_rdb(path, dbs, {"x": "1"}, [], version=version, compress=False)
+    c = read_rdb(path)
+    assert c.version == version
+    for db, items in dbs:
+        for key, t, value, exp in items:
+            gt, gv, gexp = c.dbs[db][key]
+            assert (gt, gexp) == (t, exp)
+            assert to_json(neutral_to_snapshot(t, gv)) == to_json(neutral_to_snapshot(t, value))
+
+
+# ---------------------------------------------------------------- corruption
+
+def test_truncated_files_raise_with_offset(tmp_path):
+    data = open(FIXTURE, "rb").read()
+    for cut in [5, 9, 10, 100, len(data) // 2, len(data) - 9, len(data) - 1]:
+        with pytest.raises(RdbError) as ei:
+            list(load_rdb(data[:cut]))
+        assert 0 <= ei.value.offset <= cut
+
+
+def test_bit_flips_detected(tmp_path):
+    data = open(FIXTURE, "rb").read()
+    rnd = random.Random(11)
+    for _ in range(40):
+        pos = rnd.randrange(9, len(data))
+        bad = bytearray(data)
+        bad[pos] ^= 1 << rnd.randrange(8)
+        with pytest.raises(RdbError) as ei:
+            list(load_rdb(bytes(bad)))
+        assert "offset" in str(ei.value)
+
+
+def test_check_tool(tmp_path, capsys):
+    assert check_rdb_main([FIXTURE]) == 0
+    data = open(FIXTURE, "rb").read()
+    p = tmp_path / "bad.rdb"
+    p.write_bytes(data[: len(data) // 3])
+    assert check_rdb_main([str(p)]) == 1
+    out = capsys.readouterr().out
+    assert "offset:" in out and "RDB ERROR" in out
+
+
+def test_dump_payload_checks():
+    p = create_dump_payload("string", b"hello")
+    assert parse_dump_payload(p) == ("string", b"hello")
+    with pytest.raises(ValueError, match="checksum"):
+        parse_dump_payload(p[:-1] + bytes([p[-1] ^ 1]))
+    body = dump_value("string", b"x")
+    bad = body + struct.pack("<H", 12)
+    bad += struct.pack("<Q", crc64(bad))
+    with pytest.raises(ValueError, match="version"):
+        parse_dump_payload(bad)
+
+
+# ---------------------------------------------------------------- legacy encodings
+
+def _zl_entry(item):
+    if isinstance(item, int):
+        if 0 <= item <= 12:
+            return bytes([0xF1 + item])
+        return b"\xe0" + item.to_bytes(8, "little", signed=True)
+    assert len(item) < 64
+    return bytes([len(item)]) + item
+
+
+def _ziplist(items):
+    body = b""
+    prev = 0
+    tail = 10
+    for it in items:
+        e = _zl_entry(it)
+        e = bytes([prev]) + e
+        prev = len(e)
+        tail = 10 + len(body)
+        body += e
+    total = 10 + len(body) + 1
+    return struct.pack("<IIH", total, tail, len(items)) + body + b"\xff"
+
+
+def _legacy_payload(tbyte, blob_fields):
+    from ember.persistence.rdb import enc_raw_blob, enc_len
+    body = bytes([tbyte]) + blob_fields
+    body += struct.pack("<H", 9)
+    return body + struct.pack("<Q", crc64(body))
+
+
+@needs_redis
+def test_legacy_ziplist_types(oracle):
+    from ember.persistence.rdb import enc_raw_blob, enc_len
+    raw = _raw(oracle)
+    cases = {
+        10: ("list", [b"a", 5, b"bc", 123456789]),
+        13: ("hash", [b"f", b"v", b"n", 7]),
+        12: ("zset", [b"m", 3, b"k", b"1.5"]),
+    }
+    for tbyte, (tn, items) in cases.items():
+        payload = _legacy_payload(tbyte, enc_raw_blob(_ziplist(items), False))
+        got_type, value = parse_dump_payload(payload)
+        assert got_type == tn
+        raw.execute_command("RESTORE", b"legacy", 0, payload, "REPLACE")
+        from oracle import snapshot_key
+        assert to_json(snapshot_key(raw, b"legacy")) == to_json([tn, neutral_to_snapshot(tn, value)])
+    # quicklist v1 (ziplist nodes)
+    payload = _legacy_payload(14, enc_len(2) + enc_raw_blob(_ziplist([b"a", 1]), False)
+                              + enc_raw_blob(_ziplist([b"b"]), False))
+    assert parse_dump_payload(payload) == ("list", [b"a", b"1", b"b"])
+    raw.execute_command("RESTORE", b"legacy", 0, payload, "REPLACE")
+    assert raw.execute_command("LRANGE", b"legacy", 0, -1) == [b"a", b"1", b"b"]
+    raw.execute_command("DEL", b"legacy")
