@@ -21,7 +21,7 @@ _perf = time.perf_counter_ns
 PUBSUB_ALLOWED = frozenset((b"subscribe", b"unsubscribe", b"psubscribe", b"punsubscribe",
                             b"ssubscribe", b"sunsubscribe", b"ping", b"quit", b"reset"))
 # Commands executed immediately inside MULTI instead of being queued.
-MULTI_IMMEDIATE = frozenset((b"exec", b"discard", b"multi", b"watch", b"quit", b"reset"))
+MULTI_IMMEDIATE = frozenset(("exec", "discard", "multi", "watch", "quit", "reset"))
 
 
 def lookup(server, argv):
@@ -126,7 +126,7 @@ def call(c, spec, argv):
     c.last_cmd = spec.name
     if server.dirty != dirty_before and server.propagating and spec.is_write:
         server.propagate(c, spec, argv)
-    if server.ready_keys:
+    if server.ready_keys and not server.in_exec:
         server.serve_blocked()
     if server.monitors:
         server.feed_monitors(c, argv, now)

@@ -351,7 +351,9 @@ def decrby(c, argv):
 
 def format_long_double(d: Decimal) -> bytes:
     """Redis' ld2string(LD_STR_HUMAN): %.17Lf with trailing zeros (and dot) removed."""
-    s = format(d.quantize(Decimal(1).scaleb(-17)) if d.adjusted() < 30 else d, "f")
+    with localcontext() as ctx:
+        ctx.prec = 6000
+        s = format(d.quantize(_Q17), "f")
     if "." in s:
         s = s.rstrip("0").rstrip(".")
     if s == "-0":
@@ -373,6 +375,7 @@ def parse_long_double(b) -> Decimal:
         raise ValueError from None
 
 
+_Q17 = Decimal(1).scaleb(-17)
 _LD_MAX = Decimal("1.18973149535723176502e+4932")
 
 

@@ -55,7 +55,11 @@ class Server:
         self.executable = ""
         self.config_file = ""
         self.subsystems = {}
+        self.in_exec = 0
+        self.watched = None
         self._load_commands()
+        from ..commands import transactions
+        transactions.install(self)
         self.config.on_change("requirepass", lambda *a: self._refresh_gate())
         self.config.on_change("maxmemory", lambda *a: self._refresh_gate())
         self._refresh_gate()
@@ -143,6 +147,16 @@ class Server:
         commands than the one received (e.g. INCRBYFLOAT as SET ... KEEPTTL)."""
         if self.propagating:
             self.propagate_override = list(argvs)
+
+    def propagate_raw(self, dbid, argv):
+        for h in self.propagate_hooks:
+            h(dbid, argv)
+
+    def key_moved(self, src_db, src_key, dst_db, dst_key):
+        """RENAME/MOVE: a value appeared under ``dst_key`` (blocked clients may be served)."""
+        hook = self.subsystems.get("key_ready")
+        if hook is not None:
+            hook(dst_db, dst_key)
 
     def propagate(self, c, spec, argv):
         override = self.propagate_override

@@ -21,7 +21,7 @@ class Client:
         "last_cmd", "send", "close", "closing", "no_evict", "no_touch", "flags", "kind",
         "is_monitor", "tracking", "transport", "parser", "argv_bytes", "unix", "paused",
         "obuf_soft_since", "tot_net_in", "tot_net_out", "tot_cmds", "in_exec", "pending_buf",
-        "master_link", "is_replica", "repl_state", "plain",
+        "master_link", "is_replica", "repl_state", "plain", "resume",
     )
 
     def __init__(self, server, send=None, addr="", laddr="", fd=-1, kind="normal"):
@@ -52,6 +52,7 @@ class Client:
         self.last_cmd = "NULL"
         self.send = send or (lambda data: None)
         self.close = lambda: None
+        self.resume = lambda: None   # network: run commands queued while blocked/paused
         self.closing = False
         self.no_evict = False
         self.no_touch = False

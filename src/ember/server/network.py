@@ -58,6 +58,7 @@ class EmberProtocol(asyncio.Protocol):
         c.unix = unix
         c.transport = transport
         c.close = self.close_client
+        c.resume = self.resume
         self.client = c
         self.parser = RequestParser(max_bulk_len=server.config.proto_max_bulk_len)
         self.parser.authenticated = c.authenticated
