@@ -48,7 +48,10 @@ class EmbeddedClient:
 
     def execute_raw(self, data: bytes) -> bytes:
         """Feed raw RESP (or inline) request bytes; return the encoded replies."""
-        from ..protocol.parser import PyRequestParser
+        try:
+            from ..protocol.parser import PyRequestParser
+        except ImportError:
+            from ..protocol._bootstrap_parser import PyRequestParser
         p = PyRequestParser()
         p.authenticated = True
         p.feed(data)
