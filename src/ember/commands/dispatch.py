@@ -121,8 +121,12 @@ def call(c, spec, argv):
     except RecursionError:
         reply = server.error_reply("ERR internal error: recursion limit")
         spec.failed_calls += 1
-    spec.usec_ns += _perf() - t0
+    dt = _perf() - t0
+    spec.usec_ns += dt
     spec.calls += 1
+    slow = server.slowlog_threshold_ns
+    if slow is not None and dt >= slow and not spec.skip_slowlog:
+        server.slowlog_push(c, spec, argv, dt)
     c.last_cmd = spec.name
     if server.dirty != dirty_before and server.propagating and spec.is_write:
         server.propagate(c, spec, argv)

@@ -57,9 +57,13 @@ class Server:
         self.subsystems = {}
         self.in_exec = 0
         self.watched = None
+        self.slowlog_threshold_ns = None  # set by commands.server.install
+        self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self._load_commands()
         from ..commands import transactions
         transactions.install(self)
+        from ..commands import server as server_commands
+        server_commands.install(self)   # slowlog, MONITOR feed, CONFIG SET hooks
         self.config.on_change("requirepass", lambda *a: self._refresh_gate())
         self.config.on_change("maxmemory", lambda *a: self._refresh_gate())
         self._refresh_gate()
@@ -191,7 +195,7 @@ class Server:
         self.now_ms = now = self.clock_ms()
         budget_keys = 2000
         for db in self.dbs:
-            if db.expires:
+            if db.expires and self.active_expire_enabled and not self.paused_writes():
                 db.wheel.drain(db, now, budget_keys)
         timeout = self.config.timeout
         if timeout:
