@@ -75,6 +75,8 @@ def test_info_and_list_shape(c):
     assert len(c.execute("CLIENT", "LIST", "TYPE", "normal").data.decode().strip().split("\n")) == len(e.clients)
     assert err(c, "CLIENT", "LIST", "TYPE", "foo") == "ERR Unknown client type 'foo'"
     assert err(c, "CLIENT", "LIST", "ID", "x") == "ERR Invalid client ID"
+    assert c.execute("CLIENT", "LIST", "ID", "0").data == b""
+    assert err(c, "CLIENT", "LIST", "TYPE", "normal", "ID", "1") == "ERR syntax error"
     assert err(c, "CLIENT", "LIST", "FOO") == "ERR syntax error"
 
 
@@ -175,7 +177,11 @@ def _have_parser():
         import ember.protocol.parser  # noqa: F401
         return True
     except ImportError:
-        return False
+        try:
+            import ember.protocol._bootstrap_parser  # noqa: F401
+            return True
+        except ImportError:
+            return False
 
 
 needs_net = pytest.mark.skipif(not _have_parser(), reason="network parser not available yet")

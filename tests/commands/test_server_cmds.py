@@ -262,6 +262,9 @@ def test_debug_misc():
     assert time.time() - t >= 0.04
     assert c.execute("DEBUG", "SET-ACTIVE-EXPIRE", "0") == "OK"
     assert e.server.active_expire_enabled is False
+    assert err(c, "DEBUG", "POPULATE", "x") == "ERR value is out of range, must be positive"
+    assert err(c, "DEBUG", "POPULATE", "-1") == "ERR value is out of range, must be positive"
+    assert c.execute("DEBUG", "SLEEP", "junk") == "OK"
     assert c.execute("DEBUG", "POPULATE", "10") == "OK"
     assert c.execute("DBSIZE") == 11
     assert c.execute("GET", "key:3") == b"value:3"
@@ -359,7 +362,11 @@ def _have_parser():
         import ember.protocol.parser  # noqa: F401
         return True
     except ImportError:
-        return False
+        try:
+            import ember.protocol._bootstrap_parser  # noqa: F401
+            return True
+        except ImportError:
+            return False
 
 
 needs_net = pytest.mark.skipif(not _have_parser(), reason="network parser not available yet")

@@ -238,9 +238,7 @@ def client_list(c, argv):
                     v = parse_int(raw)
                 except ReplyError:
                     raise ReplyError("ERR Invalid client ID") from None
-                if v <= 0:
-                    raise ReplyError("ERR Invalid client ID")
-                ids.append(v)
+                ids.append(v)   # ids <= 0 simply match nobody, as in Redis
             i = n
         else:
             raise ReplyError(errors.SYNTAX)

@@ -18,7 +18,6 @@ Invariants:
 import hashlib
 import os
 import resource
-import socket
 import sys
 import time
 from collections import deque
@@ -27,10 +26,10 @@ from .. import errors
 from ..glob import compile as glob_compile
 from ..keyspace.db import type_name
 from ..protocol.replies import (
-    NO_REPLY, BigNumber, Map, Push, Raw, ReplyError, SetReply, Verbatim, TRUE, FALSE,
+    NO_REPLY, BigNumber, Map, Raw, ReplyError, SetReply, Verbatim, TRUE, FALSE,
 )
 from . import table as cmdtable
-from .args import ArgReader, parse_int, parse_float
+from .args import ArgReader, parse_int
 from .registry import command
 
 
@@ -89,7 +88,6 @@ def _trim_slowlog(server):
 
 def slowlog_push(server, c, argv, dt_ns):
     """Record one slow command (called by dispatch.call only past the threshold)."""
-    spec = None
     limit = server.config.slowlog_max_len
     sl = server.slowlog
     n = len(argv)
@@ -108,7 +106,6 @@ def slowlog_push(server, c, argv, dt_ns):
     sl.entries.appendleft(entry)
     while len(sl.entries) > limit:
         sl.entries.pop()
-    del spec
 
 
 # ======================================================================================
@@ -785,7 +782,6 @@ def shutdown(c, argv):
         err = check(server, {"save": save, "now": now, "force": force})
         if err and not force:
             raise ReplyError(err)
-    server.log.warning("User requested shutdown...")
     server.shutdown_requested = {"save": save, "now": now, "force": force, "client": c.id}
     net = getattr(server, "network", None)
     if net is not None and net.stop_event is not None:
@@ -962,8 +958,11 @@ def debug(c, argv):
     if sub == b"HELP" and n == 2:
         return help_reply("DEBUG", DEBUG_HELP)
     if sub == b"SLEEP" and n == 3:
-        secs = parse_float(argv[2])
-        if secs > 0:
+        try:
+            secs = float(argv[2])   # Redis uses strtod: junk reads as 0
+        except ValueError:
+            secs = 0.0
+        if secs > 0 and secs == secs:
             time.sleep(secs)
         return "OK"
     if sub == b"OBJECT" and n == 3:
@@ -994,15 +993,16 @@ def debug(c, argv):
         server.log.warning("DEBUG LOG: %s" % argv[2].decode("utf-8", "replace"))
         return "OK"
     if sub == b"POPULATE" and 3 <= n <= 5:
-        count = parse_int(argv[2])
+        out_of_range = "ERR value is out of range, must be positive"
+        count = parse_int(argv[2], out_of_range)
         if count < 0:
-            raise ReplyError("ERR count must be a positive number")
+            raise ReplyError(out_of_range)
         prefix = argv[3] if n >= 4 else b"key"
         size = None
         if n == 5:
-            size = parse_int(argv[4])
+            size = parse_int(argv[4], out_of_range)
             if size < 0:
-                raise ReplyError("ERR size must be a positive number")
+                raise ReplyError(out_of_range)
         db = c.db
         for i in range(count):
             key = b"%s:%d" % (prefix, i)
@@ -1132,35 +1132,31 @@ def lolwut(c, argv):
 # MEMORY
 # ======================================================================================
 def estimate_size(value, samples=5) -> int:
-    """A rough byte count of a value, in the spirit of Redis' objectComputeSize."""
+    """A rough byte count of a value, in the spirit of Redis' objectComputeSize: a fixed
+    header, a per-element overhead, and element sizes extrapolated from ``samples`` of them
+    (0 = look at every element)."""
     t = type(value)
     if t is bytes or t is bytearray:
         n = len(value)
         return 16 + (n if n > 20 else 8) + (8 if n > 44 else 0)
     total = 48
-    items = None
-    for attr in ("items", "__iter__"):
-        if hasattr(value, "__len__"):
-            try:
-                length = len(value)
-            except Exception:
-                length = 0
-            total += 16 * length
-            try:
-                it = iter(value)
-                sampled = 0
-                acc = 0
-                for x in it:
-                    if sampled >= samples and samples:
-                        break
-                    acc += len(x) if isinstance(x, (bytes, bytearray)) else 16
-                    sampled += 1
-                if sampled:
-                    total += acc * length // sampled
-            except Exception:
-                pass
-        break
-    del items
+    try:
+        length = len(value)
+        it = iter(value)
+    except TypeError:
+        return total
+    total += 16 * length
+    sampled = acc = 0
+    try:
+        for x in it:
+            if samples and sampled >= samples:
+                break
+            acc += len(x) if isinstance(x, (bytes, bytearray)) else 16
+            sampled += 1
+    except Exception:
+        pass
+    if sampled:
+        total += acc * length // sampled
     return total
 
 
@@ -1479,6 +1475,3 @@ def command_help(c, argv):
         "    Reply with the keys found in a full command line and their access flags.",
     ])
 
-
-# quiet linters about names kept for other modules
-_unused = (Push, socket)
