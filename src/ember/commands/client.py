@@ -214,7 +214,7 @@ def client_info_line(c, now=None, current=None) -> str:
         c.id, c.addr, c.laddr, c.fd, _s(c.name), int(now - c.ctime), int(now - c.last_interaction),
         client_flags(c), c.db.id, len(c.channels or ()), len(c.patterns or ()),
         len(c.shard_channels or ()), multi, qbuf, max(0, 20474 - qbuf) if qbuf else 0,
-        c.argv_bytes, multi_mem, 1024, 0, obl, 0, 0, tot_mem, events, current or c.last_cmd, c.user, redir,
+        c.argv_bytes, multi_mem, 1024, 0, obl, 0, 0, tot_mem, events, current or getattr(c.last_cmd, 'name', c.last_cmd), c.user, redir,
         3 if c.resp3 else 2, _s(c.lib_name), _s(c.lib_ver))
 
 

@@ -43,14 +43,31 @@ def lookup(server, argv):
 
 
 def execute(c, argv):
+    """Gate and run one command; returns its reply value.  The caller has frozen the clock
+    (``server.now_ms``) for the batch of commands it is executing."""
     server = c.server
-    name = argv[0]
-    spec = server.commands.get(name)
-    if spec is not None and not spec.subcommands and c.plain and not server.gated:
+    spec = server.commands.get(argv[0])
+    if spec is not None and c.plain and not server.gated and not spec.subcommands:
         arity = spec.arity
         n = len(argv)
-        if (n == arity) if arity > 0 else (n >= -arity):
-            return call(c, spec, argv)
+        if n == arity or (arity < 0 and n >= -arity):
+            # Fast path: call() inlined for ordinary commands of ordinary clients.
+            dirty = server.dirty
+            t0 = _perf()
+            try:
+                reply = spec.handler(c, argv)
+            except ReplyError as e:
+                reply = server.error_reply(e.message)
+                spec.failed_calls += 1
+            dt = _perf() - t0
+            spec.usec_ns += dt
+            spec.calls += 1
+            c.last_cmd = spec
+            if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
+                server.slowlog_push(c, spec, argv, dt)
+            if server.dirty != dirty or server.ready_keys or server.monitors:
+                _after_call(c, spec, argv, dirty)
+            return reply
     return gate(c, argv)
 
 
@@ -110,8 +127,7 @@ _PUBSUB_NAMES = frozenset(n.decode() for n in PUBSUB_ALLOWED)
 def call(c, spec, argv):
     """Run one command: the handler plus the bookkeeping Redis' call() does."""
     server = c.server
-    server.now_ms = now = server.clock_ms()
-    dirty_before = server.dirty
+    dirty = server.dirty
     t0 = _perf()
     try:
         reply = spec.handler(c, argv)
@@ -124,17 +140,22 @@ def call(c, spec, argv):
     dt = _perf() - t0
     spec.usec_ns += dt
     spec.calls += 1
-    slow = server.slowlog_threshold_ns
-    if slow is not None and dt >= slow and not spec.skip_slowlog:
+    c.last_cmd = spec
+    if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
         server.slowlog_push(c, spec, argv, dt)
-    c.last_cmd = spec.name
+    if server.dirty != dirty or server.ready_keys or server.monitors:
+        _after_call(c, spec, argv, dirty)
+    return reply
+
+
+def _after_call(c, spec, argv, dirty_before):
+    server = c.server
     if server.dirty != dirty_before and server.propagating and spec.is_write:
         server.propagate(c, spec, argv)
     if server.ready_keys and not server.in_exec:
         server.serve_blocked()
     if server.monitors:
-        server.feed_monitors(c, argv, now)
-    return reply
+        server.feed_monitors(c, argv, server.now_ms)
 
 
 def call_queued(c, spec, argv):

@@ -76,7 +76,7 @@ def install(server):
 def _refresh_slowlog_threshold(server):
     v = server.config.slowlog_log_slower_than
     # dispatch compares nanoseconds; a negative threshold disables the log.
-    server.slowlog_threshold_ns = None if v < 0 else v * 1000
+    server.slowlog_threshold_ns = (1 << 62) if v < 0 else v * 1000
 
 
 def _trim_slowlog(server):

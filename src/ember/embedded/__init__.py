@@ -41,6 +41,7 @@ class EmbeddedClient:
 
     def execute(self, *args, raise_errors=True):
         argv = [_b(a) for a in args]
+        self.server.now_ms = self.server.clock_ms()
         reply = execute(self.client, argv)
         if raise_errors and isinstance(reply, ReplyError):
             raise reply
@@ -48,15 +49,13 @@ class EmbeddedClient:
 
     def execute_raw(self, data: bytes) -> bytes:
         """Feed raw RESP (or inline) request bytes; return the encoded replies."""
-        try:
-            from ..protocol.parser import PyRequestParser
-        except ImportError:
-            from ..protocol._bootstrap_parser import PyRequestParser
+        from ..protocol.parser import PyRequestParser
         p = PyRequestParser()
         p.authenticated = True
         p.feed(data)
         out = []
         for argv in p.get_commands():
+            self.server.now_ms = self.server.clock_ms()
             reply = execute(self.client, argv)
             if self.client.reply_mode == REPLY_ON:
                 out.append(encode(reply, self.client.resp3))

@@ -57,7 +57,7 @@ class Server:
         self.subsystems = {}
         self.in_exec = 0
         self.watched = None
-        self.slowlog_threshold_ns = None  # set by commands.server.install
+        self.slowlog_threshold_ns = 1 << 62  # set by commands.server.install
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self._load_commands()
         from ..commands import transactions

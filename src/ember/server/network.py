@@ -18,10 +18,7 @@ import socket
 
 from ..commands.dispatch import execute
 from ..protocol.encoder import encode, encode_into
-try:
-    from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError
-except ImportError:  # pragma: no cover - until the real parser lands
-    from ..protocol._bootstrap_parser import FastRequestParser as RequestParser, ProtocolError
+from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError
 from ..protocol.replies import ReplyError
 from .client import Client, REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP
 
@@ -151,6 +148,7 @@ class EmberProtocol(asyncio.Protocol):
             if cmds is None:
                 cmds = self._next_commands(out)
             while cmds:
+                server.now_ms = server.clock_ms()
                 i = 0
                 n = len(cmds)
                 while i < n:
