@@ -42,8 +42,12 @@ class ExpiryWheel:
         for k, w in expires.items():
             self.add(k, w)
 
-    def drain(self, db, now_ms: int, budget: int) -> tuple:
-        """Expire due keys of ``db``; examine at most ``budget`` entries.
+    def has_due(self, now_ms: int) -> bool:
+        return bool(self.heap) and self.heap[0] < now_ms // 1000
+
+    def drain(self, db, now_ms: int, budget: int, deadline=None) -> tuple:
+        """Expire due keys of ``db``; examine at most ``budget`` entries and stop once
+        ``deadline()`` (checked every 64 entries) says time is up.
         Returns (examined, expired)."""
         examined = expired = 0
         heap = self.heap
@@ -54,6 +58,9 @@ class ExpiryWheel:
             b = heap[0]
             lst = self.buckets[b]
             while lst and examined < budget:
+                if deadline is not None and not (examined & 63) and examined and deadline():
+                    budget = examined
+                    break
                 key = lst.pop()
                 self.entries -= 1
                 examined += 1

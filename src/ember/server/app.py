@@ -9,6 +9,7 @@ Invariants:
 """
 
 import os
+import sys
 import time
 
 from .. import __version__, REDIS_VERSION
@@ -190,13 +191,54 @@ class Server:
             h(client)
 
     # ---- cron ------------------------------------------------------------------------
+    # Active expiry gets at most this much time per pass, so the event loop keeps
+    # answering (a PING waits at most one pass); while a backlog remains the network layer
+    # schedules extra passes between cron ticks.
+    EXPIRE_PASS_SECONDS = 0.004
+
+    def active_expire(self) -> bool:
+        """One time-bounded pass of active expiry over every db. Returns True when due keys
+        remain (a backlog)."""
+        if not self.active_expire_enabled or self.paused_writes():
+            return False
+        self.now_ms = now = self.clock_ms()
+        t_end = time.monotonic() + self.EXPIRE_PASS_SECONDS
+        deadline = lambda: time.monotonic() >= t_end
+        backlog = False
+        for db in self.dbs:
+            if db.expires or db.wheel.heap:
+                db.wheel.drain(db, now, 1 << 30, deadline)
+                if db.wheel.has_due(now):
+                    backlog = True
+            if time.monotonic() >= t_end:
+                backlog = backlog or any(d.wheel.has_due(now) for d in self.dbs)
+                break
+        return backlog
+
+    def shrink_tables(self):
+        """Python dicts never shrink on delete; rebuild a db's dicts once they are mostly
+        empty so memory returns after mass expiry/deletion (Redis resizes its tables too)."""
+        shrunk = False
+        for db in self.dbs:
+            for name in ("data", "expires", "atime"):
+                d = getattr(db, name)
+                n = len(d)
+                if sys.getsizeof(d) > 8 * (n * 48 + 4096):
+                    setattr(db, name, dict(d))
+                    shrunk = True
+            if db.wheel.entries > 4 * len(db.expires) + 4096:
+                db.wheel.rebuild(db.expires)
+                shrunk = True
+        if shrunk:
+            release_free_memory()
+
     def cron(self):
         """Called hz times per second: active expiry, client timeouts, stats sampling."""
-        self.now_ms = now = self.clock_ms()
-        budget_keys = 2000
-        for db in self.dbs:
-            if db.expires and self.active_expire_enabled and not self.paused_writes():
-                db.wheel.drain(db, now, budget_keys)
+        self.now_ms = self.clock_ms()
+        self.expire_backlog = self.active_expire()
+        self.cron_ticks = getattr(self, "cron_ticks", 0) + 1
+        if self.cron_ticks % 10 == 0:
+            self.shrink_tables()
         timeout = self.config.timeout
         if timeout:
             limit = self.clock.time() - timeout
@@ -205,6 +247,16 @@ class Server:
                         and not c.in_pubsub_context() and not c.is_replica):
                     c.close()
         self.stats.sample(self)
+
+
+def release_free_memory():
+    """Give freed heap pages back to the OS (glibc keeps them otherwise; Redis' jemalloc
+    purges on its own)."""
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class _NullLog:

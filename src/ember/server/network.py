@@ -288,10 +288,28 @@ class Network:
             self.server.cron()
         except Exception as e:  # never let the cron die
             self.server.log.warning("cron error: %r" % (e,))
+        if getattr(self.server, "expire_backlog", False) and not self._expire_pending:
+            self._expire_pending = True
+            self.loop.call_later(0.005, self._expire_more)
         if self.server.shutdown_requested is not None:
             self.stop_event.set()
             return
         self._schedule_cron()
+
+    _expire_pending = False
+
+    def _expire_more(self):
+        """Extra active-expiry passes while a backlog of due keys remains (Redis' fast
+        cycles): each pass is time-bounded, with gaps for clients in between."""
+        self._expire_pending = False
+        try:
+            backlog = self.server.active_expire()
+        except Exception as e:
+            self.server.log.warning("expire error: %r" % (e,))
+            return
+        if backlog:
+            self._expire_pending = True
+            self.loop.call_later(0.005, self._expire_more)
 
     def install_signals(self):
         loop = self.loop
