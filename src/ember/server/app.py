@@ -236,6 +236,8 @@ class Server:
         """Called hz times per second: active expiry, client timeouts, stats sampling."""
         self.now_ms = self.clock_ms()
         self.expire_backlog = self.active_expire()
+        for hook in self.subsystems.get("cron", ()):   # per-subsystem periodic work
+            hook(self)
         self.cron_ticks = getattr(self, "cron_ticks", 0) + 1
         if self.cron_ticks % 10 == 0:
             self.shrink_tables()
