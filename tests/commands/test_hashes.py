@@ -162,7 +162,14 @@ def test_field_expiry_active(clocked):
     e, c, clock = clocked
     x = c.execute
     events = []
-    e.server.notifier = lambda cls, ev, key, db: events.append((ev, key))
+
+    class Recorder:
+        flags = (1 << 16) - 1
+
+        def __call__(self, cls, ev, key, db):
+            events.append((ev, key))
+
+    e.server.notifier = Recorder()
     x("HSET", "h", "a", "1", "b", "2")
     x("HSET", "g", "a", "1", "b", "2")
     x("HPEXPIRE", "h", "100", "FIELDS", "2", "a", "b")
