@@ -1,0 +1,546 @@
+"""Server-side request parser (sans-IO): bytes in, argv lists out.
+
+Two implementations with identical observable behaviour:
+
+* ``PyRequestParser`` -- pure Python, a faithful model of Redis' request reading
+  (multibulk + inline), keeping partial-command state across feeds.
+* ``FastRequestParser`` -- lets ``hiredis.Reader`` split well-formed ``*``-multibulk batches
+  (the hot path: pipelined GET/SET), checks every result against the raw bytes (each
+  command starts with ``*``, each argument with ``$``, canonical sizes), and hands anything
+  else -- inline commands, malformed or partial commands, limits, unauthenticated clients --
+  to an embedded ``PyRequestParser``, so error texts are always Redis'.
+
+API (both)::
+
+    p = FastRequestParser(max_bulk_len=512 * 1024 * 1024, max_query_buffer=1024 ** 3)
+    p.authenticated = False     # Redis' unauthenticated limits (default True)
+    p.feed(data)
+    p.get_commands()            # -> [[b"SET", b"k", b"v"], ...]
+    p.buffered()                # bytes held (unparsed input + args of a partial command)
+
+Errors: ``get_commands`` returns the commands that precede a protocol error; the next call
+raises ``ProtocolError("Protocol error: ...")`` (immediately when nothing precedes it).  The
+parser stays failed: every later call raises again (Redis closes the connection).
+
+While ``authenticated`` is False, ``get_commands`` returns at most one command per call, so a
+pipelined ``AUTH`` changes the limits applied to the commands behind it, as in Redis (which
+parses and executes one command at a time).
+
+Redis facts reproduced (checked against redis-server 7.0):
+
+* A buffer whose first byte is ``*`` is a multibulk request, anything else is inline.
+* Header lines end at the first ``\\r`` and need one more byte after it, which is skipped
+  whatever it is; the two bytes after bulk data are skipped blindly too.  A NUL byte before
+  the ``\\r`` (or before the ``\\n`` of an inline line) hides the line end (Redis uses strchr):
+  the request just waits -- until more than 64 KiB are buffered, which is "too big ...".
+* Numbers follow string2ll (no sign ``+``, no leading zeros, no ``-0``, 64-bit).  Multibulk
+  counts > INT_MAX are invalid, counts <= 0 make an empty command (ignored).  Bulk lengths
+  must be 0..max_bulk_len.  Unauthenticated: count > 10 / bulk length > 16384 are refused.
+* Inline lines (``\\n`` or ``\\r\\n``) are split with sdssplitargs rules; empty ones ignored.
+* "too big" limits (64 KiB without line end): Redis checks them after each socket read, so
+  which error a 64..80 KiB header line gets depends on read sizes.  Here a line is "too big"
+  exactly when more than 65536 bytes precede its terminator (what Redis does when data
+  trickles in), which makes the result independent of how the input was split into feeds.
+* Declared sizes never allocate up front: argv lists grow as arguments arrive, a pending
+  bulk is collected as a list of chunks and joined once.
+* ``max_query_buffer`` is only recorded: the server enforces client-query-buffer-limit with
+  ``buffered()``.
+"""
+
+from itertools import chain
+
+import hiredis
+
+__all__ = ["ProtocolError", "PyRequestParser", "FastRequestParser", "RequestParser"]
+
+INLINE_MAX = 64 * 1024          # PROTO_INLINE_MAX_SIZE
+INT_MAX = 2147483647
+UNAUTH_MAX_MULTIBULK = 10
+UNAUTH_MAX_BULK = 16384
+_NO_LIMIT = 1 << 62
+
+E_MBULK_LEN = "Protocol error: invalid multibulk length"
+E_BULK_LEN = "Protocol error: invalid bulk length"
+E_UNAUTH_MBULK = "Protocol error: unauthenticated multibulk length"
+E_UNAUTH_BULK = "Protocol error: unauthenticated bulk length"
+E_BIG_MBULK = "Protocol error: too big mbulk count string"
+E_BIG_BULK = "Protocol error: too big bulk count string"
+E_BIG_INLINE = "Protocol error: too big inline request"
+E_QUOTES = "Protocol error: unbalanced quotes in request"
+
+
+def _expected_dollar(byte):
+    return "Protocol error: expected '$', got '%s'" % chr(byte)
+
+
+class ProtocolError(Exception):
+    """A request Redis would answer with "-ERR Protocol error: ..." and then disconnect.
+    ``args[0]`` is the message without the "ERR " prefix."""
+
+
+def _string2ll(s):
+    """Redis' string2ll: a strict signed 64-bit decimal, or None."""
+    n = len(s)
+    if n == 0 or n > 20:
+        return None
+    if s.isdigit():
+        if s[0] == 48 and n > 1:
+            return None
+        v = int(s)
+        return v if v <= 9223372036854775807 else None
+    if s[0] == 45 and n > 1 and s[1] != 48 and s[1:].isdigit():
+        v = int(s)
+        return v if v >= -9223372036854775808 else None
+    return None
+
+
+# Canonical header lines (string2ll-valid) -> value, for the common small sizes.
+_MBULK_HDR = {b"*%d" % i: i for i in range(1025)}
+_BULK_HDR = {b"$%d" % i: i for i in range(10000)}
+
+_SPACE = frozenset(b" \t\n\v\f\r")     # C isspace()
+_TOKEN_END = frozenset(b" \n\r\t")     # ends an unquoted token (NUL too)
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_ESCAPES = {ord("n"): 10, ord("r"): 13, ord("t"): 9, ord("b"): 8, ord("a"): 7}
+
+
+def split_args(line):
+    """sdssplitargs: the argv of one inline line, or None for unbalanced quotes.
+    (The line never holds NUL: such a line is never complete, see the module doc.)"""
+    if b'"' not in line and b"'" not in line and b"\v" not in line and b"\f" not in line:
+        return line.split()
+    n = len(line)
+    i = 0
+    out = []
+    while True:
+        while i < n and line[i] in _SPACE:
+            i += 1
+        if i >= n:
+            return out
+        cur = bytearray()
+        inq = insq = False
+        while True:
+            c = line[i] if i < n else 0
+            if inq:
+                if (c == 92 and i + 3 < n and line[i + 1] == 120
+                        and line[i + 2] in _HEX and line[i + 3] in _HEX):
+                    cur.append(int(line[i + 2:i + 4], 16))
+                    i += 3
+                elif c == 92 and i + 1 < n:
+                    i += 1
+                    e = line[i]
+                    cur.append(_ESCAPES.get(e, e))
+                elif c == 34:
+                    if i + 1 < n and line[i + 1] not in _SPACE:
+                        return None
+                    i += 1
+                    break
+                elif c == 0:
+                    return None
+                else:
+                    cur.append(c)
+            elif insq:
+                if c == 92 and i + 1 < n and line[i + 1] == 39:
+                    i += 1
+                    cur.append(39)
+                elif c == 39:
+                    if i + 1 < n and line[i + 1] not in _SPACE:
+                        return None
+                    i += 1
+                    break
+                elif c == 0:
+                    return None
+                else:
+                    cur.append(c)
+            else:
+                if c == 0:
+                    break
+                if c in _TOKEN_END:
+                    i += 1
+                    break
+                if c == 34:
+                    inq = True
+                elif c == 39:
+                    insq = True
+                else:
+                    cur.append(c)
+            i += 1
+        out.append(bytes(cur))
+
+
+class PyRequestParser:
+    """Pure-Python request parser (see the module docstring for the API and rules)."""
+
+    __slots__ = ("max_bulk_len", "max_query_buffer", "authenticated", "_buf", "_pos",
+                 "_chunks", "_size", "_need", "_argv", "_left", "_blen", "_argsum", "_err")
+
+    def __init__(self, max_bulk_len=512 * 1024 * 1024, max_query_buffer=1024 * 1024 * 1024):
+        self.max_bulk_len = max_bulk_len
+        self.max_query_buffer = max_query_buffer
+        self.authenticated = True
+        self._err = None
+        self._reset()
+
+    def _reset(self):
+        self._buf = b""         # unparsed bytes start at self._pos ...
+        self._pos = 0
+        self._chunks = []       # ... and continue with these (not joined yet)
+        self._size = 0          # total unparsed bytes
+        self._need = 0          # no progress possible while _size < _need
+        self._argv = None       # argv of the multibulk command in progress
+        self._left = 0          # arguments still expected
+        self._blen = -1         # length of the bulk whose header was read, or -1
+        self._argsum = 0        # bytes in _argv
+
+    def feed(self, data):
+        if not data:
+            return
+        if type(data) is not bytes:
+            data = bytes(data)
+        if self._size == 0:
+            self._buf = data
+            self._pos = 0
+        else:
+            self._chunks.append(data)
+        self._size += len(data)
+
+    def buffered(self):
+        return self._size + self._argsum
+
+    def get_commands(self):
+        if self._err is not None:
+            raise ProtocolError(self._err)
+        cmds = self._run(_NO_LIMIT if self.authenticated else 1)
+        if self._err is not None and not cmds:
+            raise ProtocolError(self._err)
+        return cmds
+
+    def _detach(self):
+        """Hand back the unparsed bytes (at a command boundary) and become empty."""
+        data = self._buf[self._pos:] if self._pos else self._buf
+        if self._chunks:
+            data = b"".join([data] + self._chunks)
+        self._reset()
+        return data
+
+    def _run(self, limit):
+        """Parse up to ``limit`` commands; a protocol error is left in self._err."""
+        if self._err is not None or self._size < self._need or self._size == 0:
+            return []
+        buf = self._buf
+        pos = self._pos
+        if self._chunks:
+            self._chunks.insert(0, memoryview(buf)[pos:] if pos else buf)
+            buf = b"".join(self._chunks)
+            self._chunks = []
+            pos = 0
+        n = len(buf)
+        out = []
+        argv = resumed = self._argv
+        k0 = len(argv) if argv is not None else 0
+        left = self._left
+        blen = self._blen
+        auth = self.authenticated
+        maxbulk = self.max_bulk_len
+        find = buf.find
+        need = 0
+        err = None
+        while True:
+            if argv is None:
+                if pos >= n:
+                    break
+                if buf[pos] != 42:
+                    # ---- inline command -------------------------------------------
+                    nl = find(b"\n", pos, pos + INLINE_MAX + 1)
+                    if nl < 0 or find(b"\0", pos, nl) >= 0:
+                        if n - pos > INLINE_MAX:
+                            err = E_BIG_INLINE
+                        else:
+                            need = n + 1 if nl < 0 else pos + INLINE_MAX + 1
+                        break
+                    end = nl - 1 if nl > pos and buf[nl - 1] == 13 else nl
+                    args = split_args(buf[pos:end])
+                    if args is None:
+                        err = E_QUOTES
+                        break
+                    pos = nl + 1
+                    if args:
+                        out.append(args)
+                        if len(out) >= limit:
+                            break
+                    continue
+                # ---- multibulk header ---------------------------------------------
+                nl = find(b"\r", pos, pos + INLINE_MAX + 1)
+                if nl < 0:
+                    if n - pos > INLINE_MAX:
+                        err = E_BIG_MBULK
+                    else:
+                        need = n + 1
+                    break
+                if nl + 1 >= n:
+                    if n - pos > INLINE_MAX and find(b"\0", pos, nl) >= 0:
+                        err = E_BIG_MBULK
+                    else:
+                        need = nl + 2
+                    break
+                ll = _MBULK_HDR.get(buf[pos:nl])
+                if ll is None:
+                    ll = _string2ll(buf[pos + 1:nl])
+                    if ll is None or ll > INT_MAX:
+                        if find(b"\0", pos, nl) >= 0:
+                            if n - pos > INLINE_MAX:
+                                err = E_BIG_MBULK
+                            else:
+                                need = pos + INLINE_MAX + 1
+                        else:
+                            err = E_MBULK_LEN
+                        break
+                if ll > UNAUTH_MAX_MULTIBULK and not auth:
+                    err = E_UNAUTH_MBULK
+                    break
+                pos = nl + 2
+                if ll <= 0:
+                    continue
+                argv = []
+                left = ll
+                blen = -1
+            # ---- arguments ----------------------------------------------------------
+            while left:
+                if blen < 0:
+                    if pos >= n:
+                        need = n + 1
+                        break
+                    nl = find(b"\r", pos, pos + INLINE_MAX + 1)
+                    if nl < 0:
+                        if n - pos > INLINE_MAX:
+                            err = E_BIG_BULK
+                        else:
+                            need = n + 1
+                        break
+                    if nl + 1 >= n:
+                        if n - pos > INLINE_MAX and find(b"\0", pos, nl) >= 0:
+                            err = E_BIG_BULK
+                        else:
+                            need = nl + 2
+                        break
+                    ll = _BULK_HDR.get(buf[pos:nl])
+                    if ll is not None:
+                        if ll > maxbulk:
+                            err = E_BULK_LEN
+                            break
+                    else:
+                        if find(b"\0", pos, nl) >= 0:
+                            if n - pos > INLINE_MAX:
+                                err = E_BIG_BULK
+                            else:
+                                need = pos + INLINE_MAX + 1
+                            break
+                        if buf[pos] != 36:
+                            err = _expected_dollar(buf[pos])
+                            break
+                        ll = _string2ll(buf[pos + 1:nl])
+                        if ll is None or ll < 0 or ll > maxbulk:
+                            err = E_BULK_LEN
+                            break
+                    if ll > UNAUTH_MAX_BULK and not auth:
+                        err = E_UNAUTH_BULK
+                        break
+                    pos = nl + 2
+                    blen = ll
+                end = pos + blen
+                if end + 2 > n:
+                    need = end + 2
+                    break
+                argv.append(buf[pos:end])
+                pos = end + 2
+                blen = -1
+                left -= 1
+            if left:
+                break
+            out.append(argv)
+            argv = None
+            if len(out) >= limit:
+                break
+        # ---- save state ---------------------------------------------------------------
+        self._err = err
+        if argv is None:
+            self._argsum = 0
+        elif argv is resumed:
+            if len(argv) > k0:
+                self._argsum += sum(map(len, argv[k0:]))
+        else:
+            self._argsum = sum(map(len, argv))
+        self._argv = argv
+        self._left = left
+        self._blen = blen
+        if pos >= n:
+            self._buf = b""
+            self._pos = 0
+            self._size = 0
+            self._need = need - n
+        else:
+            self._buf = buf
+            self._pos = pos
+            self._size = n - pos
+            self._need = need - pos if need else 0
+        return out
+
+
+# Sizes of canonical headers: "*<n>\r\n" and "$<len>\r\n" + the trailing "\r\n" of the data.
+_HDR = [3 + len(str(i)) for i in range(1024)]
+_ELT = [5 + len(str(i)) for i in range(10000)]
+_HDR_get = _HDR.__getitem__
+_ELT_get = _ELT.__getitem__
+_chain = chain.from_iterable
+
+
+def _verify(cmds, raw):
+    """Check hiredis' results against the raw bytes: every command must be an array whose
+    header byte is ``*`` and every argument a bulk whose header byte is ``$`` (hiredis also
+    accepts RESP3 types, which Redis refuses).  hiredis only accepts canonical numbers and
+    ``\\r\\n`` line ends, so positions follow from the lengths.  Returns (number of commands
+    accepted, bytes they span)."""
+    pos = 0
+    k = 0
+    try:
+        for c in cmds:
+            if raw[pos] != 42 or c.__class__ is not list:
+                break
+            m = len(c)
+            if m == 0:
+                break
+            p = pos + (_HDR[m] if m < 1024 else 3 + len(str(m)))
+            for a in c:
+                if raw[p] != 36:
+                    break
+                ln = len(a)
+                p += ln + (_ELT[ln] if ln < 10000 else 5 + len(str(ln)))
+            else:
+                pos = p
+                k += 1
+                continue
+            break
+    except (TypeError, IndexError):
+        pass
+    return k, pos
+
+
+class FastRequestParser:
+    """hiredis-accelerated request parser; observable behaviour identical to PyRequestParser."""
+
+    __slots__ = ("max_bulk_len", "max_query_buffer", "authenticated", "_py", "_py_active",
+                 "_chunks", "_size", "_reader")
+
+    def __init__(self, max_bulk_len=512 * 1024 * 1024, max_query_buffer=1024 * 1024 * 1024):
+        self.max_bulk_len = max_bulk_len
+        self.max_query_buffer = max_query_buffer
+        self.authenticated = True
+        self._py = PyRequestParser(max_bulk_len, max_query_buffer)
+        self._py_active = False
+        self._chunks = []
+        self._size = 0
+        self._reader = hiredis.Reader()
+
+    def feed(self, data):
+        if self._py_active:
+            self._py.feed(data)
+        elif data:
+            if type(data) is not bytes:
+                data = bytes(data)
+            self._chunks.append(data)
+            self._size += len(data)
+
+    def buffered(self):
+        if self._py_active:
+            return self._py.buffered()
+        return self._size
+
+    def _to_py(self, data):
+        py = self._py
+        py.max_bulk_len = self.max_bulk_len
+        py.feed(data)
+        self._py_active = True
+
+    def get_commands(self):
+        out = []
+        while True:
+            if self._py_active:
+                py = self._py
+                if py._err is not None and not out:
+                    raise ProtocolError(py._err)
+                auth = self.authenticated
+                py.authenticated = auth
+                cmds = py._run(1)
+                if py._err is not None:
+                    out += cmds
+                    if not out:
+                        raise ProtocolError(py._err)
+                    return out
+                if not auth:
+                    return out + cmds
+                if py._argv is None and (py._size == 0 or (cmds and py._buf[py._pos] == 42)):
+                    # at a command boundary with multibulk (or nothing) ahead: back to hiredis
+                    self._py_active = False
+                    rest = py._detach()
+                    if rest:
+                        self._chunks = [rest]
+                        self._size = len(rest)
+                    if cmds:
+                        out += cmds
+                    continue
+                if not cmds:
+                    return out
+                out += cmds
+                continue
+            # ---- hiredis mode: self._reader is empty, self._chunks hold the input ---------
+            size = self._size
+            if size == 0:
+                return out
+            chunks = self._chunks
+            raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            self._chunks = []
+            self._size = 0
+            if raw[0] != 42 or not self.authenticated or size > self.max_bulk_len:
+                self._to_py(raw)
+                continue
+            reader = self._reader
+            reader.feed(raw)
+            gets = reader.gets
+            cmds = []
+            try:
+                c = gets()
+                while c is not False:
+                    cmds.append(c)
+                    c = gets()
+            except Exception:       # hiredis.ProtocolError, MemoryError
+                c = None
+            # Tier 1 (no byte of a RESP3/simple type anywhere in raw): hiredis can only have
+            # produced lists from '*' and bytes from '$', so sizes are exact -- check types
+            # and the total.  Tier 2: walk the headers (_verify).
+            k = -1
+            if (b"+" not in raw and b"=" not in raw and b"(" not in raw and b">" not in raw
+                    and b"~" not in raw and b"|" not in raw and b"%" not in raw):
+                try:
+                    lens = list(map(len, cmds))
+                    flat = list(_chain(cmds))
+                    pos = (sum(map(_HDR_get, lens)) + len(b"".join(flat))
+                           + sum(map(_ELT_get, map(len, flat))))
+                    if 0 not in lens:
+                        k = len(cmds)
+                except (TypeError, IndexError):
+                    pass
+            if k < 0:
+                k, pos = _verify(cmds, raw)
+            if c is False and k == len(cmds) and pos == size:
+                if out:
+                    out += cmds
+                    return out
+                return cmds
+            # partial command, something hiredis refused, or a result Redis would not give
+            self._reader = hiredis.Reader()
+            if k:
+                out += cmds[:k] if k < len(cmds) else cmds
+            self._to_py(raw[pos:] if pos else raw)
+
+
+RequestParser = FastRequestParser
