@@ -75,9 +75,25 @@ def reject(c, spec, msg):
     server = c.server
     if spec is not None:
         spec.rejected_calls += 1
+        if spec.name == "exec":
+            return _exec_abort(c, msg)
     if c.multi is not None:
         c.multi_error = True
     return server.error_reply(msg)
+
+
+def _exec_abort(c, msg):
+    """A rejected EXEC (wrong arity, NOAUTH, OOM...) discards the transaction, if any, and
+    answers EXECABORT whether or not the client was in MULTI (Redis' execCommandAbort)."""
+    from .transactions import unwatch_all
+    if c.multi is not None:
+        c.multi = None
+        c.multi_error = False
+        c.refresh_plain()
+    unwatch_all(c)
+    if msg.startswith("ERR "):
+        msg = msg[4:]
+    return c.server.error_reply("EXECABORT Transaction discarded because of: " + msg)
 
 
 def gate(c, argv):

@@ -66,15 +66,19 @@ def keys(c, argv):
 
 
 def parse_scan_cursor(raw) -> int:
-    try:
-        if not raw or not raw.isdigit() or len(raw) > 20:
-            raise ValueError
-        v = int(raw)
-        if v >= 1 << 64:
-            raise ValueError
-        return v
-    except ValueError:
-        raise ReplyError("ERR invalid cursor") from None
+    """strtoul as Redis uses it: optional sign (a negative value wraps modulo 2**64), then
+    decimal digits; "" is cursor 0; leading space, trailing junk or > 2**64-1 are invalid."""
+    body = raw[1:] if raw[:1] in (b"+", b"-") else raw
+    if not raw:
+        return 0
+    if not body or not body.isdigit() or len(body.lstrip(b"0")) > 20:
+        raise ReplyError("ERR invalid cursor")
+    v = int(body)
+    if v >= 1 << 64:
+        raise ReplyError("ERR invalid cursor")
+    if raw[:1] == b"-":
+        v = (-v) % (1 << 64)
+    return v
 
 
 def parse_scan_options(argv, start):

@@ -4,7 +4,8 @@ Values are ``bytes`` (or ``bytearray`` after in-place edits, see keyspace.db).  
 stored as their decimal bytes; INCR & co. parse them with Redis' strict rules.
 """
 
-from decimal import Decimal, InvalidOperation, localcontext
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
 from .. import errors
 from ..keyspace import notify as N
@@ -89,8 +90,8 @@ def set_(c, argv):
             get_old = True
         elif opt == b"KEEPTTL" and unit is None:
             keepttl = True
-        elif opt in (b"EX", b"PX", b"EXAT", b"PXAT") and unit is None and not keepttl and i + 1 < n:
-            unit = opt
+        elif opt in (b"EX", b"PX", b"EXAT", b"PXAT") and unit in (None, opt) and not keepttl and i + 1 < n:
+            unit = opt  # repeating the same unit is allowed (the last value wins), as in Redis
             i += 1
             raw = argv[i]
         else:
@@ -187,19 +188,20 @@ def getex(c, argv):
     n = len(argv)
     while i < n:
         opt = argv[i].upper()
-        if opt in (b"EX", b"PX", b"EXAT", b"PXAT") and unit is None and not persist and i + 1 < n:
+        if opt in (b"EX", b"PX", b"EXAT", b"PXAT") and unit in (None, opt) and not persist and i + 1 < n:
             unit = opt
             i += 1
             raw = argv[i]
-        elif opt == b"PERSIST" and unit is None and not persist:
+        elif opt == b"PERSIST" and unit is None:
             persist = True
         else:
             raise ReplyError(errors.SYNTAX)
         i += 1
-    when = parse_expire_option(c, unit, raw, "getex") if unit is not None else None
     v = db.get_string(key)
     if v is None:
         return None
+    # Redis validates the time only once the key is known to exist and be a string
+    when = parse_expire_option(c, unit, raw, "getex") if unit is not None else None
     if when is not None:
         if when <= c.server.now_ms:
             db.delete(key)
@@ -349,34 +351,74 @@ def decrby(c, argv):
     return _incr(c, argv[1], -d)
 
 
-def format_long_double(d: Decimal) -> bytes:
-    """Redis' ld2string(LD_STR_HUMAN): %.17Lf with trailing zeros (and dot) removed."""
-    with localcontext() as ctx:
-        ctx.prec = 6000
-        s = format(d.quantize(_Q17), "f")
-    if "." in s:
-        s = s.rstrip("0").rstrip(".")
-    if s == "-0":
-        s = "0"
+def _round_ld(x: Fraction) -> Fraction:
+    """Round an exact value to the nearest x87 80-bit long double (64-bit significand,
+    ties to even), which is what Redis' INCRBYFLOAT computes in."""
+    if not x:
+        return Fraction(0)
+    neg = x < 0
+    n, d = abs(x.numerator), x.denominator
+    e = n.bit_length() - d.bit_length()
+    while True:
+        shift = 63 - e
+        num, den = (n << shift, d) if shift >= 0 else (n, d << -shift)
+        q, r = divmod(num, den)
+        if q >= 1 << 64:
+            e += 1
+        elif q < 1 << 63:
+            e -= 1
+        else:
+            break
+    if 2 * r > den or (2 * r == den and q & 1):
+        q += 1
+    v = Fraction(q) / (1 << shift) if shift >= 0 else Fraction(q << -shift)
+    return -v if neg else v
+
+
+def format_long_double(d: Fraction) -> bytes:
+    """Redis' ld2string(LD_STR_HUMAN): %.17Lf of the exact binary value (ties to even),
+    with trailing zeros (and the dot) removed."""
+    neg = d < 0
+    scaled = abs(d) * 10 ** 17
+    q, r = divmod(scaled.numerator, scaled.denominator)
+    if 2 * r > scaled.denominator or (2 * r == scaled.denominator and q & 1):
+        q += 1
+    ip, fp = divmod(q, 10 ** 17)
+    s = "%d.%017d" % (ip, fp)
+    s = s.rstrip("0").rstrip(".")
+    if neg and s != "0":
+        s = "-" + s
     return s.encode()
 
 
-def parse_long_double(b) -> Decimal:
-    if not b or b[0] in b" \t\r\n" or b[-1] in b" \t\r\n" or len(b) > 5000:
+def parse_long_double(b) -> Fraction:
+    """strtold as Redis' string2ld uses it: no leading/trailing space, whole string consumed,
+    no NaN, no overflow; the value rounded to long double.  Infinity parses (the sum is then
+    refused by the caller)."""
+    if not b or b[0] in b" \t\r\n\v\f" or len(b) > 5000:
         raise ValueError
     low = bytes(b).lower()
-    if b"nan" in low or b"inf" in low or b"_" in low or low.startswith(b"0x") or low.startswith(b"-0x") \
-            or low.startswith(b"+0x"):
+    if b"nan" in low or b"_" in low:
         raise ValueError
+    body = low.lstrip(b"+-")
+    if body in (b"inf", b"infinity"):
+        return _LD_INF if not low.startswith(b"-") else -_LD_INF
     try:
-        float(low)  # strtold's accepted syntax is float()'s, minus the specials rejected above
-        return Decimal(low.decode())
-    except (InvalidOperation, ValueError):
+        if body.startswith(b"0x"):
+            v = Fraction(float.fromhex(low.decode()))
+        else:
+            float(low)      # strtold's decimal syntax is float()'s
+            v = Fraction(Decimal(low.decode()))
+    except (InvalidOperation, ValueError, OverflowError):
         raise ValueError from None
+    v = _round_ld(v)
+    if abs(v) > _LD_MAX:
+        raise ValueError    # ERANGE with HUGE_VAL
+    return v
 
 
-_Q17 = Decimal(1).scaleb(-17)
-_LD_MAX = Decimal("1.18973149535723176502e+4932")
+_LD_MAX = Fraction((1 << 64) - 1) * (Fraction(2) ** (16383 - 63))
+_LD_INF = _LD_MAX * 2
 
 
 @command("incrbyfloat")
@@ -386,16 +428,14 @@ def incrbyfloat(c, argv):
     key = argv[1]
     v = db.get_string(key)
     try:
-        cur = parse_long_double(v) if v is not None else Decimal(0)
+        cur = parse_long_double(v) if v is not None else Fraction(0)
     except ValueError:
         raise ReplyError(errors.NOT_FLOAT) from None
     try:
         inc = parse_long_double(argv[2])
     except ValueError:
         raise ReplyError(errors.NOT_FLOAT) from None
-    with localcontext() as ctx:
-        ctx.prec = 19  # long double carries ~19 significant decimal digits
-        new = cur + inc
+    new = _round_ld(cur + inc)
     if abs(new) > _LD_MAX:
         raise ReplyError(errors.INCR_FLOAT_NAN)
     out = format_long_double(new)

@@ -1,0 +1,210 @@
+"""Pure bit-string algorithms behind SETBIT/BITCOUNT/BITPOS/BITOP/BITFIELD.
+
+Bits are numbered as Redis numbers them: bit 0 is the most significant bit of byte 0.
+Everything works on whole byte ranges with ``int.from_bytes`` / ``bytes.lstrip`` /
+``int.bit_count`` so that a megabyte costs milliseconds, never a per-bit Python loop.
+
+Invariant: a leaf module (no ember imports); callers pass ``bytes``/``bytearray``.
+"""
+
+_M64 = (1 << 64) - 1
+
+
+def getbit(v, offset: int) -> int:
+    byte = offset >> 3
+    if byte >= len(v):
+        return 0
+    return (v[byte] >> (7 - (offset & 7))) & 1
+
+
+def setbit(buf: bytearray, offset: int, on: int) -> int:
+    """Set the bit (``buf`` already long enough); returns the old bit."""
+    byte = offset >> 3
+    shift = 7 - (offset & 7)
+    old = (buf[byte] >> shift) & 1
+    if on:
+        buf[byte] |= 1 << shift
+    else:
+        buf[byte] &= ~(1 << shift) & 0xFF
+    return old
+
+
+def popcount(v, start: int = 0, end: int = None) -> int:
+    """Number of set bits in bytes [start, end)."""
+    if end is None:
+        end = len(v)
+    if end <= start:
+        return 0
+    return int.from_bytes(v[start:end], "big").bit_count()
+
+
+def normalize_range(start: int, end: int, total: int):
+    """Redis' negative-index rules; returns (start, end) inclusive or None if empty."""
+    if start < 0:
+        start += total
+    if end < 0:
+        end += total
+    if start < 0:
+        start = 0
+    if end < 0:
+        end = 0
+    if end >= total:
+        end = total - 1
+    if start > end:
+        return None
+    return start, end
+
+
+def bitcount(v, start=None, end=None, bit_mode=False) -> int:
+    n = len(v)
+    if start is None:
+        return popcount(v)
+    total = n * 8 if bit_mode else n
+    r = normalize_range(start, end, total)
+    if r is None:
+        return 0
+    start, end = r
+    if not bit_mode:
+        return popcount(v, start, end + 1)
+    fb, lb = start >> 3, end >> 3
+    x = int.from_bytes(v[fb:lb + 1], "big")
+    width = (lb - fb + 1) * 8
+    # keep bits [start - fb*8, end - fb*8] counted from the MSB
+    lo_cut = width - 1 - (end - fb * 8)
+    x >>= lo_cut
+    x &= (1 << (end - start + 1)) - 1
+    return x.bit_count()
+
+
+def _first_bit(seg, bit: int) -> int:
+    """Position of the first ``bit`` in ``seg`` or -1."""
+    if bit:
+        rest = seg.lstrip(b"\x00")
+        if not rest:
+            return -1
+        return (len(seg) - len(rest)) * 8 + 8 - rest[0].bit_length()
+    rest = seg.lstrip(b"\xff")
+    if not rest:
+        return -1
+    return (len(seg) - len(rest)) * 8 + 8 - ((~rest[0]) & 0xFF).bit_length()
+
+
+def bitpos(v, bit: int, start=None, end=None, bit_mode=False) -> int:
+    """BITPOS over an existing string ``v``."""
+    n = len(v)
+    end_given = end is not None
+    total = n * 8 if bit_mode else n
+    if start is None:
+        start = 0
+    if end is None:
+        end = total - 1
+    r = normalize_range(start, end, total)
+    if r is None:
+        return -1
+    start, end = r
+    if bit_mode:
+        fmask = (~((1 << (8 - (start & 7))) - 1)) & 0xFF   # bits before start in first byte
+        lmask = (1 << (7 - (end & 7))) - 1                 # bits after end in last byte
+        sb, eb = start >> 3, end >> 3
+    else:
+        fmask = lmask = 0
+        sb, eb = start, end
+    seg = v[sb:eb + 1]
+    if fmask or lmask:
+        seg = bytearray(seg)
+        if bit:
+            seg[0] &= ~fmask & 0xFF
+            seg[-1] &= ~lmask & 0xFF
+        else:
+            seg[0] |= fmask
+            seg[-1] |= lmask
+    pos = _first_bit(seg, bit)
+    if pos == -1:
+        if bit or end_given:
+            return -1
+        return (eb + 1) * 8
+    return pos + sb * 8
+
+
+def bitop(op: bytes, values) -> bytes:
+    """AND/OR/XOR/NOT over the values (missing keys as empty strings)."""
+    maxlen = max((len(v) for v in values), default=0)
+    if maxlen == 0:
+        return b""
+    if op == b"NOT":
+        x = int.from_bytes(values[0], "big")
+        return (x ^ ((1 << (8 * maxlen)) - 1)).to_bytes(maxlen, "big")
+    ints = [int.from_bytes(bytes(v).ljust(maxlen, b"\x00"), "big") for v in values]
+    acc = ints[0]
+    if op == b"AND":
+        for x in ints[1:]:
+            acc &= x
+    elif op == b"OR":
+        for x in ints[1:]:
+            acc |= x
+    else:
+        for x in ints[1:]:
+            acc ^= x
+    return acc.to_bytes(maxlen, "big")
+
+
+# ---- BITFIELD ------------------------------------------------------------------------------
+def get_field(v, offset: int, bits: int, signed: bool) -> int:
+    fb = offset >> 3
+    lb = (offset + bits - 1) >> 3
+    chunk = bytes(v[fb:lb + 1])
+    width = (lb - fb + 1) * 8
+    if len(chunk) < lb - fb + 1:
+        chunk = chunk.ljust(lb - fb + 1, b"\x00")
+    x = int.from_bytes(chunk, "big")
+    x >>= width - (offset & 7) - bits
+    x &= (1 << bits) - 1
+    if signed and x >> (bits - 1):
+        x -= 1 << bits
+    return x
+
+
+def set_field(buf: bytearray, offset: int, bits: int, value: int) -> None:
+    """Write the low ``bits`` of ``value`` (buffer already long enough)."""
+    fb = offset >> 3
+    lb = (offset + bits - 1) >> 3
+    width = (lb - fb + 1) * 8
+    shift = width - (offset & 7) - bits
+    mask = ((1 << bits) - 1) << shift
+    x = int.from_bytes(buf[fb:lb + 1], "big")
+    x = (x & ~mask) | ((value << shift) & mask)
+    buf[fb:lb + 1] = x.to_bytes(lb - fb + 1, "big")
+
+
+WRAP, SAT, FAIL = 0, 1, 2
+
+
+def signed_overflow(value: int, incr: int, bits: int, owtype: int):
+    """(overflowed, result) for value+incr in a signed field of ``bits``."""
+    mx = (1 << (bits - 1)) - 1
+    mn = -mx - 1
+    total = value + incr
+    if mn <= total <= mx:
+        return False, total
+    if owtype == WRAP:
+        r = total & ((1 << bits) - 1)
+        if r >> (bits - 1):
+            r -= 1 << bits
+        return True, r
+    if owtype == SAT:
+        return True, mx if total > mx else mn
+    return True, None
+
+
+def unsigned_overflow(value: int, incr: int, bits: int, owtype: int):
+    """(overflowed, result) for value+incr in an unsigned field; ``value`` may be any
+    uint64 (SET of an out-of-range number passes it as value with incr 0)."""
+    mx = (1 << bits) - 1
+    total = value + incr
+    if value <= mx and 0 <= total <= mx:
+        return False, total
+    if owtype == WRAP:
+        return True, (total & _M64) & mx
+    if owtype == SAT:
+        return True, mx if (value > mx or total > mx) else 0
+    return True, None

@@ -1,0 +1,256 @@
+"""Redis' geohash: 52-bit interleaved (26 steps per axis) cells over the Web-Mercator
+latitude band, the haversine distance on a sphere of radius 6372797.560856 m, and the
+"centre cell + 8 neighbours" search with Redis' step estimation.
+
+Bit layout: latitude bits in even positions, longitude bits in odd positions (bit 0 is the
+least significant latitude bit).  All arithmetic mirrors the C code's operation order so
+that decoded coordinates and distances are the same doubles Redis computes.
+
+Invariant: a leaf module; pure functions over floats and ints.
+"""
+
+import math
+
+STEP_MAX = 26
+LAT_MIN = -85.05112878
+LAT_MAX = 85.05112878
+LON_MIN = -180.0
+LON_MAX = 180.0
+EARTH_RADIUS = 6372797.560856
+MERCATOR_MAX = 20037726.37
+D_R = math.pi / 180.0
+
+_B = (0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F,
+      0x00FF00FF00FF00FF, 0x0000FFFF0000FFFF)
+_S = (1, 2, 4, 8, 16)
+_M64 = (1 << 64) - 1
+
+
+def _spread(x: int) -> int:
+    x &= 0xFFFFFFFF
+    x = (x | (x << _S[4])) & _B[4]
+    x = (x | (x << _S[3])) & _B[3]
+    x = (x | (x << _S[2])) & _B[2]
+    x = (x | (x << _S[1])) & _B[1]
+    x = (x | (x << _S[0])) & _B[0]
+    return x
+
+
+def _squash(x: int) -> int:
+    x &= 0x5555555555555555
+    x = (x | (x >> 1)) & 0x3333333333333333
+    x = (x | (x >> 2)) & 0x0F0F0F0F0F0F0F0F
+    x = (x | (x >> 4)) & 0x00FF00FF00FF00FF
+    x = (x | (x >> 8)) & 0x0000FFFF0000FFFF
+    x = (x | (x >> 16)) & 0x00000000FFFFFFFF
+    return x
+
+
+def interleave(lat_i: int, lon_i: int) -> int:
+    return _spread(lat_i) | (_spread(lon_i) << 1)
+
+
+def deinterleave(bits: int):
+    """(lat part, lon part)."""
+    return _squash(bits), _squash(bits >> 1)
+
+
+def encode(lon: float, lat: float, step: int = STEP_MAX,
+           lon_range=(LON_MIN, LON_MAX), lat_range=(LAT_MIN, LAT_MAX)):
+    """Cell bits or None when outside the ranges."""
+    if lon > 180 or lon < -180 or lat > 85.05112878 or lat < -85.05112878:
+        return None
+    if lat < lat_range[0] or lat > lat_range[1] or lon < lon_range[0] or lon > lon_range[1]:
+        return None
+    lat_off = (lat - lat_range[0]) / (lat_range[1] - lat_range[0])
+    lon_off = (lon - lon_range[0]) / (lon_range[1] - lon_range[0])
+    lat_off *= float(1 << step)
+    lon_off *= float(1 << step)
+    return interleave(int(lat_off), int(lon_off))
+
+
+def decode_area(bits: int, step: int = STEP_MAX,
+                lon_range=(LON_MIN, LON_MAX), lat_range=(LAT_MIN, LAT_MAX)):
+    """(lon_min, lon_max, lat_min, lat_max) of a cell."""
+    ilat, ilon = deinterleave(bits)
+    lat_scale = lat_range[1] - lat_range[0]
+    lon_scale = lon_range[1] - lon_range[0]
+    div = float(1 << step)
+    return (lon_range[0] + (ilon * 1.0 / div) * lon_scale,
+            lon_range[0] + ((ilon + 1) * 1.0 / div) * lon_scale,
+            lat_range[0] + (ilat * 1.0 / div) * lat_scale,
+            lat_range[0] + ((ilat + 1) * 1.0 / div) * lat_scale)
+
+
+def decode(bits: int, step: int = STEP_MAX):
+    """Centre (lon, lat) of a cell, clamped to the valid ranges."""
+    lo0, lo1, la0, la1 = decode_area(bits, step)
+    x = (lo0 + lo1) / 2
+    if x > LON_MAX:
+        x = LON_MAX
+    if x < LON_MIN:
+        x = LON_MIN
+    y = (la0 + la1) / 2
+    if y > LAT_MAX:
+        y = LAT_MAX
+    if y < LAT_MIN:
+        y = LAT_MIN
+    return x, y
+
+
+def decode_score(score: float):
+    return decode(int(score))
+
+
+_ALPHABET = b"0123456789bcdefghjkmnpqrstuvwxyz"
+
+
+def geohash_string(score: float) -> bytes:
+    """The 11-character standard geohash of a stored score (Redis' GEOHASH)."""
+    lon, lat = decode_score(score)
+    bits = encode(lon, lat, STEP_MAX, (-180.0, 180.0), (-90.0, 90.0)) or 0
+    out = bytearray(11)
+    for i in range(11):
+        if i == 10:
+            idx = 0
+        else:
+            idx = (bits >> (52 - ((i + 1) * 5))) & 0x1F
+        out[i] = _ALPHABET[idx]
+    return bytes(out)
+
+
+# ---- distances ---------------------------------------------------------------------------
+def lat_distance(lat1: float, lat2: float) -> float:
+    return EARTH_RADIUS * abs(lat2 * D_R - lat1 * D_R)
+
+
+def distance(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    lon1r = lon1 * D_R
+    lon2r = lon2 * D_R
+    v = math.sin((lon2r - lon1r) / 2)
+    if v == 0.0:
+        return lat_distance(lat1, lat2)
+    lat1r = lat1 * D_R
+    lat2r = lat2 * D_R
+    u = math.sin((lat2r - lat1r) / 2)
+    a = u * u + math.cos(lat1r) * math.cos(lat2r) * v * v
+    return 2.0 * EARTH_RADIUS * math.asin(math.sqrt(a))
+
+
+# ---- search areas --------------------------------------------------------------------------
+def estimate_steps(range_m: float, lat: float) -> int:
+    if range_m == 0:
+        return 26
+    step = 1
+    while range_m < MERCATOR_MAX:
+        range_m *= 2
+        step += 1
+    step -= 2
+    if lat > 66 or lat < -66:
+        step -= 1
+        if lat > 80 or lat < -80:
+            step -= 1
+    if step < 1:
+        step = 1
+    if step > 26:
+        step = 26
+    return step
+
+
+def bounding_box(lon, lat, width_m, height_m):
+    """(min_lon, min_lat, max_lon, max_lat) for a half-width/half-height in metres."""
+    lat_delta = (height_m / EARTH_RADIUS) / D_R
+    top = (width_m / EARTH_RADIUS / math.cos((lat + lat_delta) * D_R)) / D_R
+    bottom = (width_m / EARTH_RADIUS / math.cos((lat - lat_delta) * D_R)) / D_R
+    south = lat < 0
+    return (lon - bottom if south else lon - top, lat - lat_delta,
+            lon + bottom if south else lon + top, lat + lat_delta)
+
+
+def _move_x(bits, step, d):
+    x = bits & 0xAAAAAAAAAAAAAAAA
+    y = bits & 0x5555555555555555
+    zz = 0x5555555555555555 >> (64 - step * 2)
+    if d > 0:
+        x = x + (zz + 1)
+    else:
+        x = x | zz
+        x = x - (zz + 1)
+    x &= _M64
+    x &= 0xAAAAAAAAAAAAAAAA >> (64 - step * 2)
+    return x | y
+
+
+def _move_y(bits, step, d):
+    x = bits & 0xAAAAAAAAAAAAAAAA
+    y = bits & 0x5555555555555555
+    zz = 0xAAAAAAAAAAAAAAAA >> (64 - step * 2)
+    if d > 0:
+        y = y + (zz + 1)
+    else:
+        y = y | zz
+        y = y - (zz + 1)
+    y &= _M64
+    y &= 0x5555555555555555 >> (64 - step * 2)
+    return x | y
+
+
+def neighbours(bits, step):
+    """Dict of the 8 neighbour cells."""
+    return {
+        "east": _move_x(bits, step, 1),
+        "west": _move_x(bits, step, -1),
+        "south": _move_y(bits, step, -1),
+        "north": _move_y(bits, step, 1),
+        "north_west": _move_y(_move_x(bits, step, -1), step, 1),
+        "south_west": _move_y(_move_x(bits, step, -1), step, -1),
+        "north_east": _move_y(_move_x(bits, step, 1), step, 1),
+        "south_east": _move_y(_move_x(bits, step, 1), step, -1),
+    }
+
+
+def search_cells(lon, lat, radius_m, bounds):
+    """The 9 cells to scan, in Redis' order (centre, N, S, E, W, NE, NW, SE, SW), as
+    (bits, step) pairs with (0, 0) for a cell excluded as useless."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    steps = estimate_steps(radius_m, lat)
+    h = encode(lon, lat, steps) or 0
+    nb = neighbours(h, steps)
+    area = decode_area(h, steps)
+    dec = False
+    if decode_area(nb["north"], steps)[3] < max_lat:
+        dec = True
+    if decode_area(nb["south"], steps)[2] > min_lat:
+        dec = True
+    if decode_area(nb["east"], steps)[1] < max_lon:
+        dec = True
+    if decode_area(nb["west"], steps)[0] > min_lon:
+        dec = True
+    if steps > 1 and dec:
+        steps -= 1
+        h = encode(lon, lat, steps) or 0
+        nb = neighbours(h, steps)
+        area = decode_area(h, steps)
+    cells = {k: (b, steps) for k, b in nb.items()}
+    if steps >= 2:
+        if area[2] < min_lat:
+            for k in ("south", "south_west", "south_east"):
+                cells[k] = (0, 0)
+        if area[3] > max_lat:
+            for k in ("north", "north_east", "north_west"):
+                cells[k] = (0, 0)
+        if area[0] < min_lon:
+            for k in ("west", "south_west", "north_west"):
+                cells[k] = (0, 0)
+        if area[1] > max_lon:
+            for k in ("east", "south_east", "north_east"):
+                cells[k] = (0, 0)
+    order = ("north", "south", "east", "west", "north_east", "north_west",
+             "south_east", "south_west")
+    return [(h, steps)] + [cells[k] for k in order]
+
+
+def cell_score_range(bits, step):
+    """[min, max) of 52-bit scores inside a cell."""
+    shift = 52 - step * 2
+    return bits << shift, (bits + 1) << shift

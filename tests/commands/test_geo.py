@@ -1,0 +1,91 @@
+"""Geo commands through the embedded client; expected values are what Redis replies."""
+
+import pytest
+
+from ember.datatypes import geohash as G
+from ember.protocol.encoder import encode
+from ember.protocol.replies import NULL_ARRAY, ReplyError
+
+
+@pytest.fixture
+def sicily(ember):
+    assert ember.execute("GEOADD", "Sicily", "13.361389", "38.115556", "Palermo",
+                         "15.087269", "37.502669", "Catania") == 2
+    return ember
+
+
+def test_geoadd_scores_and_errors(sicily):
+    assert sicily.execute("ZSCORE", "Sicily", "Palermo") == 3479099956230698.0
+    assert sicily.execute("GEOADD", "Sicily", "CH", "13.361389", "38.115556", "Palermo") == 0
+    assert sicily.execute("GEOADD", "Sicily", "CH", "13.4", "38.1", "Palermo") == 1
+    assert sicily.execute("GEOADD", "Sicily", "XX", "13.4", "38.1", "Nowhere") == 0
+    with pytest.raises(ReplyError, match=r"^ERR invalid longitude,latitude pair 181.000000,0.000000$"):
+        sicily.execute("GEOADD", "Sicily", "181", "0", "x")
+    with pytest.raises(ReplyError, match="syntax"):
+        sicily.execute("GEOADD", "Sicily", "NX", "XX", "1", "2", "x")
+    with pytest.raises(ReplyError, match="syntax"):
+        sicily.execute("GEOADD", "Sicily", "1", "2", "x", "3")
+
+
+def test_geopos_geohash_geodist(sicily):
+    assert sicily.execute("GEOPOS", "Sicily", "Palermo", "nope") == [
+        [b"13.36138933897018433", b"38.11555639549629859"], NULL_ARRAY]
+    assert sicily.execute("GEOHASH", "Sicily", "Palermo", "Catania", "x") == [
+        b"sqc8b49rny0", b"sqdtr74hyu0", None]
+    assert sicily.execute("GEODIST", "Sicily", "Palermo", "Catania", "km") == b"166.2742"
+    assert sicily.execute("GEODIST", "Sicily", "Palermo", "x") is None
+    with pytest.raises(ReplyError, match="unsupported unit"):
+        sicily.execute("GEODIST", "Sicily", "Palermo", "Catania", "yd")
+    sicily.execute("HELLO", "3")
+    assert encode(sicily.execute("GEOPOS", "Sicily", "Palermo"), True) == \
+        b"*1\r\n*2\r\n,13.36138933897018433\r\n,38.11555639549629859\r\n"
+
+
+def test_geosearch(sicily):
+    assert sicily.execute("GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS", "200", "km",
+                          "ASC", "WITHDIST", "WITHCOORD", "WITHHASH") == [
+        [b"Catania", b"56.4413", 3479447370796909,
+         [b"15.08726745843887329", b"37.50266842333162032"]],
+        [b"Palermo", b"190.4424", 3479099956230698,
+         [b"13.36138933897018433", b"38.11555639549629859"]]]
+    assert sicily.execute("GEOSEARCH", "Sicily", "FROMLONLAT", "15", "37", "BYBOX", "400", "400",
+                          "km", "DESC") == [b"Palermo", b"Catania"]
+    assert sicily.execute("GEOSEARCH", "Sicily", "FROMMEMBER", "Palermo", "BYRADIUS", "100", "km") == \
+        [b"Palermo"]
+    assert sicily.execute("GEORADIUS", "Sicily", "15", "37", "200", "km", "COUNT", "1") == [b"Catania"]
+    assert sicily.execute("GEORADIUSBYMEMBER_RO", "Sicily", "Catania", "1", "m") == [b"Catania"]
+    assert sicily.execute("GEOSEARCH", "missing", "FROMMEMBER", "x", "BYRADIUS", "1", "m") == []
+    with pytest.raises(ReplyError, match="could not decode requested zset member"):
+        sicily.execute("GEOSEARCH", "Sicily", "FROMMEMBER", "x", "BYRADIUS", "1", "m")
+    with pytest.raises(ReplyError, match="exactly one of BYRADIUS and BYBOX"):
+        sicily.execute("GEOSEARCH", "Sicily", "FROMMEMBER", "Palermo", "ASC", "WITHDIST", "WITHHASH")
+    with pytest.raises(ReplyError, match="exactly one of FROMMEMBER or FROMLONLAT"):
+        sicily.execute("GEOSEARCH", "Sicily", "BYRADIUS", "1", "m", "ASC", "ASC")
+    with pytest.raises(ReplyError, match="ANY argument requires COUNT"):
+        sicily.execute("GEOSEARCH", "Sicily", "FROMMEMBER", "Palermo", "BYRADIUS", "1", "m", "ANY")
+    with pytest.raises(ReplyError, match="syntax"):
+        sicily.execute("GEORADIUS_RO", "Sicily", "15", "37", "200", "km", "STORE", "x")
+
+
+def test_store_variants(sicily):
+    assert sicily.execute("GEOSEARCHSTORE", "d", "Sicily", "FROMLONLAT", "15", "37", "BYRADIUS",
+                          "200", "km", "STOREDIST") == 2
+    assert sicily.execute("ZRANGE", "d", "0", "-1") == [b"Catania", b"Palermo"]
+    assert round(sicily.execute("ZSCORE", "d", "Catania"), 4) == 56.4413
+    assert sicily.execute("GEORADIUS", "Sicily", "15", "37", "100", "km", "STORE", "d2") == 1
+    assert sicily.execute("ZSCORE", "d2", "Catania") == 3479447370796909.0
+    assert sicily.execute("GEOSEARCHSTORE", "d", "Sicily", "FROMLONLAT", "0", "0", "BYRADIUS",
+                          "1", "km") == 0
+    assert sicily.execute("EXISTS", "d") == 0
+    with pytest.raises(ReplyError, match="GEOSEARCHSTORE is not compatible"):
+        sicily.execute("GEOSEARCHSTORE", "d", "Sicily", "FROMLONLAT", "0", "0", "BYRADIUS",
+                       "1", "km", "WITHDIST")
+
+
+def test_geohash_roundtrip():
+    bits = G.encode(13.361389, 38.115556)
+    assert bits == 3479099956230698
+    lon, lat = G.decode(bits)
+    assert abs(lon - 13.361389) < 1e-5 and abs(lat - 38.115556) < 1e-5
+    assert G.estimate_steps(0, 0) == 26
+    assert G.estimate_steps(5000, 0) == 11
