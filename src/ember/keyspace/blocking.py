@@ -167,7 +167,7 @@ class BlockingManager:
         self.server.now_ms = self.server.clock_ms()
         self._reply_and_resume(b, b.timeout_reply)
 
-    def cron(self):
+    def cron(self, server=None):
         """Fallback timeout check (no event loop, e.g. embedded with a manual clock)."""
         if not self.clients:
             return
@@ -255,8 +255,9 @@ class BlockingManager:
         if b is not None:
             self._detach(b)
 
-    def unblock_request(self, client_id, error=False) -> int:
-        b = self.clients.get(client_id)
+    def unblock_request(self, client, error=False) -> int:
+        """CLIENT UNBLOCK: ``client`` is a Client or a client id.  1 if it was unblocked."""
+        b = self.clients.get(getattr(client, "id", client))
         if b is None:
             return 0
         self._reply_and_resume(b, ReplyError(UNBLOCKED_ERROR) if error else b.timeout_reply)
