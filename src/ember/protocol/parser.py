@@ -47,6 +47,7 @@ Redis facts reproduced (checked against redis-server 7.0):
   ``buffered()``.
 """
 
+import re
 from itertools import chain
 
 import hiredis
@@ -96,6 +97,10 @@ def _string2ll(s):
 
 # Canonical header lines (string2ll-valid) -> value, for the common small sizes.
 _MBULK_HDR = {b"*%d" % i: i for i in range(1025)}
+# hiredis allocates an aggregate's element list up front: "*300000000\r\n" would make it
+# allocate gigabytes before a single argument arrived.  Such headers go to the Python parser,
+# which grows argv as arguments really arrive (as Redis caps its preallocation).
+_HUGE_COUNT = re.compile(rb"[*~%|>][0-9]{6}").search
 _BULK_HDR = {b"$%d" % i: i for i in range(10000)}
 
 _SPACE = frozenset(b" \t\n\v\f\r")     # C isspace()
@@ -500,7 +505,8 @@ class FastRequestParser:
             raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             self._chunks = []
             self._size = 0
-            if raw[0] != 42 or not self.authenticated or size > self.max_bulk_len:
+            if (raw[0] != 42 or not self.authenticated or size > self.max_bulk_len
+                    or _HUGE_COUNT(raw) is not None):
                 self._to_py(raw)
                 continue
             reader = self._reader
