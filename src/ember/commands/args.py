@@ -11,6 +11,9 @@ _INT_MAX = (1 << 63) - 1
 def parse_int(b, err=errors.NOT_INTEGER) -> int:
     """Parse a signed 64-bit integer exactly as Redis' string2ll does (no spaces, no '+',
     no leading zeros except '0' itself)."""
+    n = len(b)
+    if 0 < n < 19 and b.isdigit() and (b[0] != 48 or n == 1):
+        return int(b)  # the common case: a plain non-negative number that cannot overflow
     try:
         if not b or len(b) > 20:
             raise ValueError

@@ -22,7 +22,7 @@ def install(server):
                 for cl in clients:
                     cl.watch_dirty = True
 
-    server.key_hooks.append(on_modified)
+    server.watch_hook = on_modified   # in key_hooks only while some key is watched
     server.subsystems["unwatch_all"] = unwatch_all
     server.subsystems.setdefault("client_close", []).append(unwatch_all)
 
@@ -53,6 +53,8 @@ def unwatch_all(c):
             s.discard(c)
             if not s:
                 del watched[k]
+    if not watched and c.server.watch_hook in c.server.key_hooks:
+        c.server.key_hooks.remove(c.server.watch_hook)
     c.watched = None
     c.watch_dirty = False
 
@@ -72,6 +74,8 @@ def watch(c, argv):
             continue
         c.watched[k] = key in db.data
         c.server.watched.setdefault(k, set()).add(c)
+    if c.server.watch_hook not in c.server.key_hooks:
+        c.server.key_hooks.append(c.server.watch_hook)
     return "OK"
 
 
