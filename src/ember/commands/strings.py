@@ -506,6 +506,11 @@ def setrange(c, argv):
 @command("lcs")
 def lcs(c, argv):
     """LCS key1 key2 [LEN] [IDX] [MINMATCHLEN min-match-len] [WITHMATCHLEN]"""
+    # Redis checks the key types before parsing the options, with its own error text
+    for key in (argv[1], argv[2]):
+        v = c.db.lookup(key)
+        if v is not None and type(v) is not bytes and type(v) is not bytearray:
+            raise ReplyError("ERR The specified keys must contain string values")
     r = ArgReader(argv, 3)
     want_len = want_idx = with_len = False
     minlen = 0
