@@ -137,6 +137,7 @@ CASES = {
         ("MSET", "{k}5", "abcabcabc", "{k}6", "cbacbacba"), ("LCS", "{k}5", "{k}6"),
         ("LCS", "{k}5", "{k}6", "IDX", "WITHMATCHLEN"), ("LCS", "{k}5", "{k}5", "IDX"),
         ("RPUSH", "{k}l", "x"), ("LCS", "{k}1", "{k}l"), ("LCS", "{k}l", "{k}1", "LEN"),
+        ("LCS", "{k}l", "{k}1", "FOO"), ("LCS", "{k}nope", "{k}l", "IDX", "LEN"),
     ],
     "expire_family": [
         ("SET", "{k}a", "v"),
@@ -198,7 +199,7 @@ CASES = {
     ],
     "keys_misc": [
         ("RANDOMKEY",), ("DBSIZE",), ("KEYS", "*"), ("SCAN", "0"), ("TYPE", "{k}nope"),
-        ("SET", "{k}a", "1"), ("RPUSH", "{k}l", "x"), ("RANDOMKEY",),
+        ("SET", "{k}a", "1"), ("RPUSH", "{k}l", "x"), Shape("RANDOMKEY"),
         ("TYPE", "{k}a"), ("TYPE", "{k}l"), ("TYPE", "{k}a", "x"),
         ("EXISTS", "{k}a", "{k}a", "{k}nope", "{k}l"), ("EXISTS",),
         ("TOUCH", "{k}a", "{k}nope", "{k}a"), ("TOUCH",),
