@@ -402,3 +402,25 @@ def test_random_sequences(differ, cmds):
         assert normalise(got) == normalise(want), (differ.proto, cmds, cmd, got, want)
     for k in KEYS:
         differ.run([Approx("TTL", k, tol=2), ("TYPE", k), ("EXISTS", k)])
+
+
+# INCRBYFLOAT computes in long double and prints with %.17Lf: the formatting is subtle enough
+# to deserve its own generated cases.
+increment = st.one_of(
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1e30, max_value=1e30).map(repr),
+    st.integers(-10 ** 20, 10 ** 20).map(str),
+    st.sampled_from(["0.1", "0.2", "0.3", "-0.1", "1e-20", "3.0e3", "1.5e-7", "100000000000000000000000",
+                     "0.000000000000000001", "5e-324", "1.7976931348623157e308", "-1.7976931348623157e308"]),
+)
+
+
+@settings(max_examples=60, derandomize=True, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(incs=st.lists(increment, min_size=1, max_size=6), start=st.sampled_from([None, "0", "10.5", "-3", "1e10"]))
+def test_incrbyfloat_formatting(differ, incs, start):
+    differ.reset()
+    if start is not None:
+        differ.check("SET", "{k}f", start)
+    for inc in incs:
+        differ.check("INCRBYFLOAT", "{k}f", inc)
+    differ.check("GET", "{k}f")
