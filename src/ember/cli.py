@@ -70,6 +70,9 @@ def run(config):
     server = Server(config, logger=log)
     server.executable = os.path.abspath(sys.argv[0])
     server.config_file = config.config_file or ""
+    from .persistence import snapshot
+    if not snapshot.install(server).load_at_startup():
+        return 1
 
     async def amain():
         net = Network(server)

@@ -12,7 +12,6 @@ that RENAME/MOVE/COPY put under a new name.
 import heapq
 import math
 import random
-from decimal import Decimal, localcontext
 
 from .. import errors, glob
 from ..datatypes.hashtype import Hash
@@ -22,7 +21,7 @@ from ..protocol.replies import Map, ReplyError
 from .args import parse_int
 from .generic import parse_scan_cursor, parse_scan_options
 from .registry import command
-from .strings import format_long_double, parse_long_double, _LD_MAX
+from .strings import format_long_double, parse_long_double, _LD_MAX, _round_ld
 
 _LLONG_MAX = (1 << 63) - 1
 _LLONG_MIN = -(1 << 63)
@@ -309,14 +308,14 @@ def _is_inf(b):
 def hincrbyfloat(c, argv):
     """HINCRBYFLOAT key field increment"""
     key, field = argv[1], argv[2]
+    if _is_inf(argv[3]):
+        raise ReplyError("ERR value is NaN or Infinity")
     try:
         incr = parse_long_double(argv[3])
     except ValueError:
-        if _is_inf(argv[3]):
-            raise ReplyError("ERR value is NaN or Infinity") from None
         raise ReplyError(errors.NOT_FLOAT) from None
     h = _load(c, key)
-    cur = Decimal(0)
+    cur = 0
     if h is not None:
         v = h.d.get(field)
         if v is not None:
@@ -324,9 +323,7 @@ def hincrbyfloat(c, argv):
                 cur = parse_long_double(v)
             except ValueError:
                 raise ReplyError(NOT_FLOAT_HASH) from None
-    with localcontext() as ctx:
-        ctx.prec = 19
-        new = cur + incr
+    new = _round_ld(cur + incr)
     if abs(new) > _LD_MAX:
         raise ReplyError(errors.INCR_FLOAT_NAN)
     out = format_long_double(new)

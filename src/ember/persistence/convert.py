@@ -1,0 +1,207 @@
+"""Ember keyspace values <-> the neutral RDB value model of ``persistence.rdb``.
+
+``to_model(value)`` gives ``(type_name, neutral_value)`` for the writer; ``from_model(type_name,
+neutral, config)`` builds the ember value a loader or RESTORE stores.  ``encoding_options``
+turns the live config into the thresholds the writer uses to choose compact encodings
+(``*-max-listpack-entries/value``, ``set-max-intset-entries``, ``list-max-listpack-size``),
+so a file written by ember has the encodings Redis would have written.
+
+Registration point: a type module that lands later (streams, ...) calls
+``register(type_name, cls, to_model, from_model)``; ``to_model(value)`` returns the neutral
+value, ``from_model(neutral, config)`` the ember value.  Built-in types are registered below.
+
+Known limit: hash field TTLs (Redis 7.4) have no representation in RDB v10/v11, which is what
+ember writes (the oracle, Redis 7.0, reads up to v10); they are dropped when a hash is saved
+or DUMPed, so the fields come back without TTL.
+
+Invariants: loaded values are fresh objects owned by the caller; ``to_model`` never mutates
+the value and its result is only valid until the value next changes (it may share data).
+"""
+
+from ..datatypes.hashtype import Hash
+from ..datatypes.quicklist import QuickList
+from ..datatypes.zset import ZSet
+from .rdb import EncodingOptions
+
+__all__ = ["to_model", "from_model", "register", "encoding_options", "UnknownType"]
+
+
+class UnknownType(ValueError):
+    pass
+
+
+_TO = {}      # python class -> (type_name, to_model)
+_FROM = {}    # type_name -> from_model
+
+
+def register(type_name, cls, to_model, from_model):
+    """Teach the RDB layer a value class.  Later registrations for a name win."""
+    _TO[cls] = (type_name, to_model)
+    _FROM[type_name] = from_model
+
+
+def to_model(value):
+    t = type(value)
+    if t is bytes:
+        return "string", value
+    if t is bytearray:
+        return "string", bytes(value)
+    entry = _TO.get(t)
+    if entry is None:
+        for cls, e in _TO.items():
+            if isinstance(value, cls):
+                entry = e
+                break
+        else:
+            raise UnknownType("no RDB converter for %s" % t.__name__)
+    name, fn = entry
+    return name, fn(value)
+
+
+def from_model(type_name, value, config):
+    if type_name == "string":
+        return value
+    fn = _FROM.get(type_name)
+    if fn is None:
+        raise UnknownType("type %s is not supported by ember yet" % type_name)
+    return fn(value, config)
+
+
+def encoding_options(config) -> EncodingOptions:
+    g = lambda name, default: getattr(config, name, default) if config is not None else default
+    return EncodingOptions(
+        list_max_listpack_size=g("list_max_listpack_size", -2),
+        set_max_intset_entries=g("set_max_intset_entries", 512),
+        set_max_listpack_entries=g("set_max_listpack_entries", 128),
+        set_max_listpack_value=g("set_max_listpack_value", 64),
+        hash_max_listpack_entries=g("hash_max_listpack_entries", 128),
+        hash_max_listpack_value=g("hash_max_listpack_value", 64),
+        zset_max_listpack_entries=g("zset_max_listpack_entries", 128),
+        zset_max_listpack_value=g("zset_max_listpack_value", 64),
+        stream_node_max_bytes=g("stream_node_max_bytes", 4096),
+        stream_node_max_entries=g("stream_node_max_entries", 100),
+        compress=bool(g("rdbcompression", True)),
+    )
+
+
+# ------------------------------------------------------------------ lists
+
+def _list_to(q):
+    return q          # a deque of bytes: the writer only iterates it
+
+
+def _list_from(items, config):
+    return QuickList(items, config)
+
+
+register("list", QuickList, _list_to, _list_from)
+
+
+# ------------------------------------------------------------------ hashes
+
+def _hash_to(h):
+    return h.d        # field TTLs are dropped (see the module doc)
+
+
+def _hash_from(d, config):
+    h = Hash()
+    h.d = d if type(d) is dict else dict(d)
+    if config is not None:
+        lim = config.hash_max_listpack_value
+        if len(h.d) > config.hash_max_listpack_entries:
+            h.big = True
+        else:
+            for k, v in h.d.items():
+                if len(k) > lim or len(v) > lim:
+                    h.big = True
+                    break
+    return h
+
+
+register("hash", Hash, _hash_to, _hash_from)
+
+
+# ------------------------------------------------------------------ sorted sets
+
+def _zset_to(z):
+    return z          # iterates (member, score) in ascending order
+
+
+def _zset_from(pairs, config):
+    z = ZSet(pairs)
+    z.maybe_shrink(config)
+    return z
+
+
+register("zset", ZSet, _zset_to, _zset_from)
+
+
+# ------------------------------------------------------------------ sets (module may be absent)
+
+try:
+    from ..datatypes import settype as _settype
+except ImportError:  # pragma: no cover - the set module lands separately
+    _settype = None
+
+if _settype is not None:
+    def _set_to(s):
+        return s.items
+
+    def _set_from(members, config):
+        st = _settype
+        items = list(dict.fromkeys(members))
+        n = len(items)
+        if config is None:
+            enc = st.HASHTABLE
+        elif n <= config.set_max_intset_entries and all(st.as_int(m) is not None for m in items):
+            enc = st.INTSET
+        elif n <= config.set_max_listpack_entries and all(
+                len(m) <= config.set_max_listpack_value for m in items):
+            enc = st.LISTPACK
+        else:
+            enc = st.HASHTABLE
+        s = st.Set(enc)
+        s.items = items
+        s.pos = {m: i for i, m in enumerate(items)}
+        return s
+
+    register("set", _settype.Set, _set_to, _set_from)
+
+
+# ------------------------------------------------------------------ streams
+
+from ..datatypes.stream import Stream  # noqa: E402
+from . import rdb as _rdb  # noqa: E402
+
+
+def _stream_to(s):
+    return s.to_model(_rdb.StreamValue, _rdb.StreamGroup, _rdb.StreamConsumer, _rdb.StreamPending)
+
+
+def _stream_from(sv, config):
+    return Stream.from_model(sv, getattr(config, "stream_node_max_entries", 100) if config else 100)
+
+
+register("stream", Stream, _stream_to, _stream_from)
+
+
+# ------------------------------------------------------------------ streams (module may be absent)
+
+try:
+    from ..datatypes import stream as _stream
+    _StreamCls = _stream.Stream
+    _StreamCls.to_model, _StreamCls.from_model   # the persistence-model API this relies on
+except (ImportError, AttributeError):  # pragma: no cover - the stream module lands separately
+    _StreamCls = None
+
+if _StreamCls is not None:
+    from .rdb import StreamConsumer, StreamGroup, StreamPending, StreamValue
+
+    def _stream_to(s):
+        return s.to_model(StreamValue, StreamGroup, StreamConsumer, StreamPending)
+
+    def _stream_from(sv, config):
+        node_max = getattr(config, "stream_node_max_entries", 100) if config is not None else 100
+        return _StreamCls.from_model(sv, node_max or 100)
+
+    register("stream", _StreamCls, _stream_to, _stream_from)

@@ -1,0 +1,558 @@
+"""RDB snapshots of a running Server: SAVE, BGSAVE (fork), the ``save`` schedule, loading at
+start-up, save on shutdown, DEBUG RELOAD and the INFO persistence fields.
+
+``install(server)`` creates one ``Snapshotter`` and wires it in:
+- ``subsystems["snapshot"]``      the object (commands/dump.py's SAVE/BGSAVE use it);
+- ``subsystems["info"]``          fills the rdb_* fields of INFO persistence;
+- ``subsystems["debug_reload"]``  DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE];
+- ``subsystems["flush"]``         FLUSHALL kills a saving child and saves when save points exist;
+- ``subsystems["shutdown_check"]``/``["shutdown"]``  the final save (SHUTDOWN [SAVE|NOSAVE],
+  SIGTERM/SIGINT);
+- ``subsystems["functions_rdb"]`` the list of FUNCTION library codes read from the last RDB
+  (and written back on save: a scripting engine may replace the list or provide
+  ``subsystems["functions_dump"]`` returning the codes to save);
+- the cron: ``server.cron`` is wrapped so each tick reaps a finished child (``waitpid``
+  WNOHANG) and starts a BGSAVE when a ``save <seconds> <changes>`` point is due.
+
+Invariants:
+- at most one saving child; the child writes ``temp-<pid>.rdb`` in ``dir`` and renames it over
+  ``dbfilename`` only when complete (fsynced), so a child killed mid-way leaves the previous
+  dump intact; the parent removes the temp file of a child that failed;
+- the child never returns into the event loop: it resets the signal wakeup fd and handlers
+  (a signal to the child must not wake the parent's loop through the shared socket) and ends
+  with ``os._exit``;
+- ``server.dirty`` counts changes since the last successful save; after a BGSAVE only the
+  changes made while the child ran remain;
+- a failed BGSAVE with ``stop-writes-on-bgsave-error yes`` and save points configured sets
+  ``server.write_blocked_reason`` to Redis' MISCONF error until a save succeeds.
+"""
+
+import gc
+import os
+import signal
+import time
+
+from .. import REDIS_VERSION
+from . import convert
+from .rdb import (
+    Aux, Function, KeyEntry, RdbError, RdbWriter, RDB_VERSION, load_rdb,
+)
+
+MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
+           "persist to disk. Commands that may modify the data set are disabled, because this "
+           "instance is configured to report errors during writes if RDB snapshotting fails "
+           "(stop-writes-on-bgsave-error option). Please check the Redis logs for details "
+           "about the RDB error.")
+RETRY_DELAY = 5          # seconds between BGSAVE attempts after a failure (Redis' value)
+AUX_REDIS_VER = "7.2.4"  # what a Redis 7.2 server writes
+
+
+def install(server):
+    snap = server.subsystems.get("snapshot")
+    if snap is not None:
+        return snap
+    snap = Snapshotter(server)
+    subs = server.subsystems
+    subs["snapshot"] = snap
+    subs.setdefault("info", []).append(snap.info_hook)
+    subs["debug_reload"] = snap.debug_reload
+    subs.setdefault("flush", []).append(snap.flush_hook)
+    subs.setdefault("shutdown", []).append(snap.shutdown_hook)
+    subs.setdefault("functions_rdb", [])
+    prev_check = subs.get("shutdown_check")
+
+    def shutdown_check(server, opts):
+        if prev_check is not None:
+            err = prev_check(server, opts)
+            if err:
+                return err
+        return snap.shutdown_check(opts)
+    subs["shutdown_check"] = shutdown_check
+    orig_cron = server.cron
+
+    def cron():
+        orig_cron()
+        snap.cron()
+    server.cron = cron
+    return snap
+
+
+class Snapshotter:
+    def __init__(self, server):
+        self.server = server
+        self.child_pid = None
+        self.child_start = 0.0        # monotonic
+        self.child_keys = 0
+        self.dirty_before = 0
+        self.last_ok = True
+        self.last_bgsave_time = -1
+        self.last_try = 0.0           # wall time of the last BGSAVE attempt
+        self.scheduled = False
+        self.saves = 0
+        self.keys_loaded = 0
+        self.keys_expired = 0
+        self.shutdown_saved = False
+
+    # ---- paths & writing ------------------------------------------------------------------
+    def directory(self):
+        return self.server.config.dir or os.getcwd()
+
+    def path(self):
+        return os.path.join(self.directory(), self.server.config.dbfilename)
+
+    def _aux(self):
+        server = self.server
+        used = 0
+        try:
+            with open("/proc/self/statm") as f:
+                used = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+        return [("redis-ver", AUX_REDIS_VER), ("redis-bits", "64"),
+                ("ctime", str(int(time.time()))), ("used-mem", str(used)),
+                ("aof-base", "0")]
+
+    def _functions(self):
+        hook = self.server.subsystems.get("functions_dump")
+        if hook is not None:
+            return list(hook(self.server))
+        return list(self.server.subsystems.get("functions_rdb") or ())
+
+    def write(self, path):
+        """Write the whole dataset to ``path`` through a temp file in the same directory,
+        fsync, rename.  Raises OSError on failure (the temp file is removed)."""
+        server = self.server
+        cfg = server.config
+        opts = convert.encoding_options(cfg)
+        d = os.path.dirname(os.path.abspath(path))
+        tmp = os.path.join(d, "temp-%d.rdb" % os.getpid())
+        delay = getattr(cfg, "rdb_key_save_delay", 0) or 0
+        try:
+            with open(tmp, "wb") as fp:
+                w = RdbWriter(fp, checksum=bool(cfg.rdbchecksum), options=opts)
+                w.header(RDB_VERSION)
+                for k, v in self._aux():
+                    w.aux(k, v)
+                for code in self._functions():
+                    w.function(code)
+                to_model = convert.to_model
+                wkey = w.key
+                for db in server.dbs:
+                    data = db.data
+                    if not data:
+                        continue
+                    expires = db.expires
+                    w.select_db(db.id)
+                    w.resize_db(len(data), len(expires))
+                    for key, value in list(data.items()) if delay else data.items():
+                        exp = expires.get(key) if expires else None
+                        if type(value) is bytes:
+                            wkey("string", key, value, exp)
+                        else:
+                            tname, model = to_model(value)
+                            wkey(tname, key, model, exp)
+                        if delay:
+                            time.sleep(delay / 1e6)
+                w.finish()
+                fp.flush()
+                os.fsync(fp.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+        try:
+            dfd = os.open(d, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:
+            pass
+
+    # ---- SAVE -----------------------------------------------------------------------------
+    def save(self) -> bool:
+        """Synchronous save (SAVE, shutdown, FLUSHALL, DEBUG RELOAD)."""
+        server = self.server
+        try:
+            self.write(self.path())
+        except Exception as e:
+            server.log.warning("Failed opening the temp RDB file temp-%d.rdb (in server root dir %s)"
+                               " for saving: %s" % (os.getpid(), self.directory(), _strerror(e)))
+            return False
+        server.log.notice("DB saved on disk")
+        server.dirty = 0
+        server.lastsave = int(time.time())
+        self.last_ok = True
+        self.saves += 1
+        self._refresh_block()
+        return True
+
+    def save_command(self, c):
+        from ..protocol.replies import ReplyError
+        if self.child_pid is not None:
+            raise ReplyError("ERR Background save already in progress")
+        if self.save():
+            return "OK"
+        raise ReplyError("ERR")
+
+    # ---- BGSAVE ---------------------------------------------------------------------------
+    def bgsave_command(self, c, schedule):
+        from ..protocol.replies import ReplyError
+        server = self.server
+        if self.child_pid is not None:
+            raise ReplyError("ERR Background save already in progress")
+        other = server.subsystems.get("child_active")
+        if (other is not None and other(server)) or server.in_exec:
+            if schedule or server.in_exec:
+                self.scheduled = True
+                return "Background saving scheduled"
+            raise ReplyError("ERR Another child process is active (AOF?): can't BGSAVE right now. "
+                             "Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.")
+        if self.bgsave():
+            return "Background saving started"
+        raise ReplyError("ERR")
+
+    def bgsave(self) -> bool:
+        server = self.server
+        self.last_try = time.time()
+        self.dirty_before = server.dirty
+        self.child_keys = sum(len(db.data) for db in server.dbs)
+        path = self.path()
+        gc.collect()
+        gc.freeze()   # the child's collector must not walk (and copy) every object
+        try:
+            pid = os.fork()
+        except OSError as e:
+            gc.unfreeze()
+            self.last_ok = False
+            server.log.warning("Can't save in background: fork: %s" % e.strerror)
+            self._refresh_block()
+            return False
+        if pid == 0:
+            self._child(path)   # never returns
+        gc.unfreeze()
+        self.child_pid = pid
+        self.child_start = time.monotonic()
+        self.scheduled = False
+        server.log.notice("Background saving started by pid %d" % pid)
+        return True
+
+    def _child(self, path):
+        code = 1
+        try:
+            gc.disable()
+            try:
+                signal.set_wakeup_fd(-1)
+            except (ValueError, OSError):
+                pass
+            for s in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+                signal.signal(s, signal.SIG_DFL)
+            log = self.server.log
+            if hasattr(log, "pid"):
+                log.pid = os.getpid()
+                log.role = "C"
+            self.write(path)
+            log.notice("DB saved on disk")
+            log.notice("Fork CoW for RDB: current 0 MB, peak 0 MB, average 0 MB")
+            code = 0
+        except BaseException as e:  # noqa: BLE001 - the child must always _exit
+            try:
+                self.server.log.warning("Write error saving DB on disk: %s" % _strerror(e))
+            except BaseException:
+                pass
+        finally:
+            os._exit(code)
+
+    def kill_child(self):
+        pid = self.child_pid
+        if pid is None:
+            return
+        try:
+            os.kill(pid, signal.SIGUSR1)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        self._remove_temp(pid)
+        self.child_pid = None
+
+    def _remove_temp(self, pid):
+        try:
+            os.unlink(os.path.join(self.directory(), "temp-%d.rdb" % pid))
+        except OSError:
+            pass
+
+    def reap(self, block=False):
+        pid = self.child_pid
+        if pid is None:
+            return
+        try:
+            got, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            got, status = pid, 1 << 8
+        if got == 0:
+            return
+        server = self.server
+        self.child_pid = None
+        self.last_bgsave_time = int(time.monotonic() - self.child_start)
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0:
+            server.log.notice("Background saving terminated with success")
+            server.dirty -= self.dirty_before
+            server.lastsave = int(time.time())
+            self.last_ok = True
+            self.saves += 1
+        elif os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            server.log.warning("Background saving terminated by signal %d" % sig)
+            self._remove_temp(pid)
+            if sig != signal.SIGUSR1:
+                self.last_ok = False
+        else:
+            server.log.warning("Background saving error")
+            self._remove_temp(pid)
+            self.last_ok = False
+        self._refresh_block()
+
+    def _refresh_block(self):
+        server = self.server
+        cfg = server.config
+        blocked = (not self.last_ok and cfg.stop_writes_on_bgsave_error and bool(cfg.save))
+        cur = server.write_blocked_reason
+        if blocked and cur is None:
+            server.write_blocked_reason = MISCONF
+            server._refresh_gate()
+        elif not blocked and cur == MISCONF:
+            server.write_blocked_reason = None
+            server._refresh_gate()
+
+    # ---- cron -----------------------------------------------------------------------------
+    def cron(self):
+        if self.child_pid is not None:
+            self.reap()
+            return
+        server = self.server
+        now = time.time()
+        may_retry = self.last_ok or now - self.last_try > RETRY_DELAY
+        other = server.subsystems.get("child_active")
+        if other is not None and other(server):
+            return
+        if self.scheduled and may_retry:
+            self.bgsave()
+            return
+        points = server.config.save
+        if not points or not may_retry:
+            return
+        dirty = server.dirty
+        since = now - server.lastsave
+        for secs, changes in points:
+            if dirty >= changes and since > secs:
+                server.log.notice("%d changes in %d seconds. Saving..." % (changes, secs))
+                self.bgsave()
+                break
+
+    # ---- FLUSHALL / SHUTDOWN --------------------------------------------------------------
+    def flush_hook(self, server, db):
+        if db is not None:
+            return
+        self.kill_child()
+        if server.config.save:
+            self.save()
+            server.dirty += 1
+
+    def _final_save(self, save):
+        """Returns False when a save was needed and failed."""
+        server = self.server
+        if self.child_pid is not None:
+            server.log.warning("There is a child saving an .rdb. Killing it!")
+            self.kill_child()
+        if save is False or (save is None and not server.config.save):
+            return True
+        server.log.notice("Saving the final RDB snapshot before exiting.")
+        if not self.save():
+            server.log.warning("Error trying to save the DB, can't exit.")
+            return False
+        return True
+
+    def shutdown_check(self, opts):
+        if self._final_save(opts.get("save")):
+            self.shutdown_saved = True
+            return None
+        if opts.get("force"):
+            self.shutdown_saved = True
+            return None
+        return "ERR Errors trying to SHUTDOWN. Check logs."
+
+    def shutdown_hook(self, server, req):
+        if self.shutdown_saved:
+            return
+        self.shutdown_saved = True
+        save = req.get("save") if req else None
+        sig = req.get("signal") if req else None
+        if sig:
+            flags = getattr(server.config, "shutdown_on_" + sig.lower(), "default")
+            flags = " ".join(flags) if isinstance(flags, (list, tuple)) else str(flags)
+            if "nosave" in flags.split():
+                save = False
+            elif "save" in flags.split():
+                save = True
+        self._final_save(save)
+
+    # ---- loading --------------------------------------------------------------------------
+    def load(self, source, merge=False):
+        """Load an RDB (path or bytes) into the server's databases.  Raises RdbError on
+        corrupt or truncated data.  Returns (keys_loaded, keys_expired)."""
+        server = self.server
+        cfg = server.config
+        log = server.log
+        from_model = convert.from_model
+        server.loading = True
+        server._refresh_gate()
+        loaded = expired = 0
+        functions = []
+        now = server.clock_ms()
+        dbs = server.dbs
+        db = dbs[0]
+        try:
+            for ev in load_rdb(source, verify_checksum=bool(cfg.rdbchecksum)):
+                if type(ev) is KeyEntry:
+                    if db.id != ev.db:
+                        if ev.db >= len(dbs):
+                            raise RdbError(0, "FATAL: Data file was created with a Redis server "
+                                              "configured to handle more than %d databases."
+                                           % len(dbs))
+                        db = dbs[ev.db]
+                    key = ev.key
+                    exp = ev.expire_ms
+                    if exp is not None and exp < now and not server.is_readonly_replica():
+                        expired += 1
+                        continue
+                    try:
+                        value = from_model(ev.type_name, ev.value, cfg)
+                    except convert.UnknownType as e:
+                        raise RdbError(0, str(e), key) from None
+                    except ValueError as e:
+                        raise RdbError(0, "bad value: %s" % e, key) from None
+                    if type(value) is not bytes and not len(value):
+                        continue      # Redis skips empty collections
+                    if key in db.data:
+                        if not merge:
+                            raise RdbError(0, "duplicate key in RDB", key)
+                        db.expires.pop(key, None)
+                    db.data[key] = value
+                    db.atime[key] = now - (ev.lru_idle or 0) * 1000
+                    if exp is not None:
+                        db.set_expire(key, exp)
+                    loaded += 1
+                elif type(ev) is Aux:
+                    k = ev.key
+                    if k == b"redis-ver":
+                        log.notice("Loading RDB produced by version %s"
+                                   % ev.value.decode("utf-8", "replace"))
+                    elif k == b"ctime":
+                        try:
+                            age = int(time.time()) - int(ev.value)
+                            log.notice("RDB age %d seconds" % max(age, 0))
+                        except ValueError:
+                            pass
+                    elif k == b"used-mem":
+                        try:
+                            log.notice("RDB memory usage when created %.2f Mb"
+                                       % (int(ev.value) / 1048576))
+                        except ValueError:
+                            pass
+                elif type(ev) is Function:
+                    functions.append(ev.code)
+        finally:
+            server.loading = False
+            server._refresh_gate()
+        if functions or not merge:
+            lst = server.subsystems.setdefault("functions_rdb", [])
+            lst[:] = functions
+            hook = server.subsystems.get("functions_load")
+            if hook is not None:
+                hook(server, functions)
+        self.keys_loaded, self.keys_expired = loaded, expired
+        log.notice("Done loading RDB, keys loaded: %d, keys expired: %d." % (loaded, expired))
+        return loaded, expired
+
+    def load_at_startup(self) -> bool:
+        """Load ``dir/dbfilename`` if present.  False (after logging why) when the file exists
+        but cannot be loaded: the caller must exit non-zero rather than start empty."""
+        server = self.server
+        other = server.subsystems.get("startup_load")
+        if other is not None:      # e.g. the AOF loader when appendonly is on
+            return other(server)
+        path = self.path()
+        if not os.path.exists(path):
+            return True
+        t0 = time.monotonic()
+        try:
+            self.load(path)
+        except RdbError as e:
+            server.log.warning("Internal error in RDB reading offset %d -> %s"
+                               % (e.offset, e.message + ("" if e.key is None else
+                                                         " (key %r)" % (e.key,))))
+            server.log.warning("Fatal error loading the DB (%s): %s. Exiting." % (path, e))
+            return False
+        except OSError as e:
+            server.log.warning("Fatal error loading the DB: %s. Exiting." % _strerror(e))
+            return False
+        server.log.notice("DB loaded from disk: %.3f seconds" % (time.monotonic() - t0))
+        server.lastsave = int(time.time())
+        server.dirty = 0
+        return True
+
+    # ---- DEBUG RELOAD ---------------------------------------------------------------------
+    def debug_reload(self, c, argv):
+        from ..protocol.replies import ReplyError
+        server = self.server
+        merge = noflush = nosave = False
+        for a in argv[2:]:
+            u = a.upper()
+            if u == b"MERGE":
+                merge = True
+            elif u == b"NOFLUSH":
+                noflush = True
+            elif u == b"NOSAVE":
+                nosave = True
+            else:
+                raise ReplyError("ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.")
+        if not nosave:
+            if self.child_pid is not None:
+                self.kill_child()
+            if not self.save():
+                raise ReplyError("ERR")
+        if not noflush:
+            for db in server.dbs:
+                db.clear()
+        try:
+            self.load(self.path(), merge=merge or noflush)
+        except (RdbError, OSError) as e:
+            server.log.warning("Error trying to load the RDB dump: %s" % e)
+            raise ReplyError("ERR Error trying to load the RDB dump, check server logs.") from None
+        server.log.notice("DB reloaded by DEBUG RELOAD")
+        return "OK"
+
+    # ---- INFO -----------------------------------------------------------------------------
+    def info_hook(self, server, section, fields):
+        if section != "persistence":
+            return
+        running = self.child_pid is not None
+        fields["rdb_bgsave_in_progress"] = int(running)
+        fields["rdb_last_bgsave_status"] = "ok" if self.last_ok else "err"
+        fields["rdb_last_bgsave_time_sec"] = self.last_bgsave_time
+        fields["rdb_current_bgsave_time_sec"] = (
+            int(time.monotonic() - self.child_start) if running else -1)
+        fields["rdb_saves"] = self.saves
+        fields["rdb_last_load_keys_expired"] = self.keys_expired
+        fields["rdb_last_load_keys_loaded"] = self.keys_loaded
+        if running:
+            fields["current_save_keys_total"] = self.child_keys
+
+
+def _strerror(e):
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror
+    return str(e)
