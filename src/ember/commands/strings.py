@@ -395,7 +395,7 @@ def parse_long_double(b) -> Fraction:
     """strtold as Redis' string2ld uses it: no leading/trailing space, whole string consumed,
     no NaN, no overflow; the value rounded to long double.  Infinity parses (the sum is then
     refused by the caller)."""
-    if not b or b[0] in b" \t\r\n\v\f" or len(b) > 5000:
+    if not b or b[0] in _SPACES or b[-1] in _SPACES or len(b) > 5000:
         raise ValueError
     low = bytes(b).lower()
     if b"nan" in low or b"_" in low:
@@ -411,10 +411,16 @@ def parse_long_double(b) -> Fraction:
             v = Fraction(Decimal(low.decode()))
     except (InvalidOperation, ValueError, OverflowError):
         raise ValueError from None
+    if v and abs(v) < _LD_TRUE_MIN / 2:
+        raise ValueError    # ERANGE with 0 (underflow)
     v = _round_ld(v)
     if abs(v) > _LD_MAX:
         raise ValueError    # ERANGE with HUGE_VAL
     return v
+
+
+_SPACES = b" \t\r\n\v\f"
+_LD_TRUE_MIN = Fraction(1, 1 << 16445)      # smallest subnormal long double
 
 
 _LD_MAX = Fraction((1 << 64) - 1) * (Fraction(2) ** (16383 - 63))
