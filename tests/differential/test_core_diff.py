@@ -122,6 +122,10 @@ CASES = {
         ("SET", "{k}h", "1"), ("INCRBYFLOAT", "{k}h", "0.000000000000000001"), ("INCRBYFLOAT", "{k}h", "1e20"),
         ("INCRBYFLOAT", "{k}h", "-1e20"), ("INCRBYFLOAT", "{k}h", "3.0"), ("INCRBYFLOAT", "{k}h", "1.23456789012345678"),
         ("SET", "{k}h", "5.0e3"), ("INCRBYFLOAT", "{k}h", "0"), ("SET", "{k}h", " 5"), ("INCRBYFLOAT", "{k}h", "0"),
+        ("SET", "{k}h", "5 "), ("INCRBYFLOAT", "{k}h", "0"), ("SET", "{k}h", "10"), ("INCRBYFLOAT", "{k}h", "1 "),
+        ("INCRBYFLOAT", "{k}h", "1e-5000"), ("INCRBYFLOAT", "{k}h", "1e5000"), ("INCRBYFLOAT", "{k}h", ".5"),
+        ("INCRBYFLOAT", "{k}h", "5."), ("INCRBYFLOAT", "{k}h", "-.5e1"), ("INCRBYFLOAT", "{k}h", "0x1p3"),
+        ("INCRBYFLOAT", "{k}h", "+inf"), ("INCRBYFLOAT", "{k}h", "infinity"),
         ("RPUSH", "{k}l", "x"), ("INCR", "{k}l"), ("INCRBYFLOAT", "{k}l", "1"), ("DECRBY", "{k}l", "1"),
     ],
     "lcs": [
