@@ -1,0 +1,695 @@
+"""The Lua engine: one lupa Lua 5.1 state per server, sandboxed, with the ``redis`` API.
+
+Sandbox: scripts run with an environment that is a read-only proxy of a private globals
+table (never lupa's own globals, which hold ``python``): assigning a global fails with
+"Attempt to modify a readonly table", reading an undefined one with "Script attempted to
+access nonexistent global variable".  os/io/loadfile/dofile/require/getfenv/setfenv are
+absent.  math.random is Redis' rand48, reseeded to 0 before each script.
+
+Errors: every Lua error is normalised by an xpcall handler into a table {err, source, line};
+``ScriptError`` carries it and the command layer appends " script: <name>, on <source>:<line>."
+
+Busy scripts: a count hook calls ``_hook`` every HOOK_EVERY instructions; past
+busy-reply-threshold it marks the server busy (dispatch then answers BUSY) and lets
+``busy.pump`` serve other clients' input synchronously, so SCRIPT KILL / FUNCTION KILL /
+SHUTDOWN NOSAVE work while the event loop itself is occupied by the script.
+"""
+
+import hashlib
+import time
+
+from lupa import lua51
+
+from ..protocol.replies import (
+    BigNumber, Bool, Map, NullArray, Raw, ReplyError, SetReply, TRUE, FALSE, Verbatim,
+)
+from . import libs
+
+lua_type = lua51.lua_type
+HOOK_EVERY = 100000
+
+SETUP = r"""
+local py, libs = ...
+local getinfo, sethook = debug.getinfo, debug.sethook
+local type, tostring, error, rawget, rawset, xpcall, setmetatable, loadstring, setfenv =
+      type, tostring, error, rawget, rawset, xpcall, setmetatable, loadstring, setfenv
+local pairs, ipairs, unpack, select = pairs, ipairs, unpack, select
+
+local REAL = {}
+for _, n in ipairs({'assert','error','ipairs','next','pairs','pcall','rawequal','rawget',
+    'rawset','select','setmetatable','getmetatable','tonumber','tostring','type','unpack',
+    'xpcall','gcinfo','collectgarbage','print','_VERSION'}) do REAL[n] = _G[n] end
+local function copy(t) local c = {} for k, v in pairs(t) do c[k] = v end return c end
+REAL.string = copy(string); REAL.table = copy(table); REAL.math = copy(math)
+REAL.coroutine = copy(coroutine)
+REAL._G = REAL
+
+-- Redis' rand48 driven math.random
+REAL.math.random = function(m, n)
+  local r = py.rand()
+  if m == nil then return r end
+  if n == nil then
+    if m < 1 then error("bad argument #1 to 'random' (interval is empty)", 2) end
+    return math.floor(r * m) + 1
+  end
+  if m > n then error("bad argument #2 to 'random' (interval is empty)", 2) end
+  return math.floor(r * (n - m + 1)) + m
+end
+REAL.math.randomseed = function(s) py.seed(s) end
+
+local function wrap(f, name)
+  return function(...)
+    local ok, a, b, c, d, e = py.lib(f, ...)
+    if not ok then error(a, 2) end
+    return a, b, c, d, e
+  end
+end
+local function wrapv(f)
+  return function(...)
+    local r = {py.lib(f, ...)}
+    if not r[1] then error(r[2], 2) end
+    return select(2, unpack(r, 1, table.maxn(r)))
+  end
+end
+local bit = {}
+for k, f in pairs(libs.bit) do bit[k] = wrap(f) end
+REAL.bit = bit
+REAL.struct = {pack = wrap(libs.struct_pack), unpack = wrapv(libs.struct_unpack),
+               size = wrap(libs.struct_size)}
+local null = setmetatable({}, {__tostring = function() return 'null' end})
+REAL.cjson = {encode = wrap(libs.cjson_encode), decode = wrap(libs.cjson_decode), null = null}
+REAL.cmsgpack = {pack = wrap(libs.msgpack_pack), unpack = wrapv(libs.msgpack_unpack)}
+
+local function userframe(level)
+  while true do
+    local i = getinfo(level + 1, 'Sl')
+    if not i then return nil end
+    if i.what ~= 'C' and type(i.source) == 'string' and i.source:sub(1, 6) == '@user_' then
+      return i
+    end
+    level = level + 1
+  end
+end
+local function where(level)
+  local i = userframe(level + 1)
+  if i then return i.source, i.currentline end
+end
+
+local redis = {}
+redis.call = py.rcall
+redis.pcall = function(...)
+  local ok, r = py.call(false, ...)
+  if ok then return r end
+  return {err = r}
+end
+redis.error_reply = function(s)
+  if type(s) ~= 'string' then error('wrong number or type of arguments', 2) end
+  return {err = py.errfmt(s)}
+end
+redis.status_reply = function(s)
+  if type(s) ~= 'string' then error('wrong number or type of arguments', 2) end
+  return {ok = s}
+end
+redis.sha1hex = function(s)
+  if s == nil then error('wrong number of arguments', 2) end
+  return py.sha1(tostring(s))
+end
+redis.log = function(level, ...)
+  if select('#', ...) == 0 then error('redis.log() requires two arguments or more.', 2) end
+  if type(level) ~= 'number' then error('First argument must be a number (log level).', 2) end
+  local parts = {}
+  for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
+  py.log(level, table.concat(parts, ' '))
+end
+redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
+redis.setresp = function(n)
+  if n ~= 2 and n ~= 3 then error('RESP version must be 2 or 3.', 2) end
+  py.setresp(n)
+end
+redis.set_repl = function(n)
+  if type(n) ~= 'number' or n < 0 or n > 3 then
+    error('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.', 2)
+  end
+  py.set_repl(n)
+end
+redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REPL_ALL = 0, 1, 2, 2, 3
+redis.replicate_commands = function() return true end
+redis.breakpoint = function() return false end
+redis.debug = function() end
+redis.acl_check_cmd = function(...) return py.acl(...) end
+redis.REDIS_VERSION = py.version
+redis.REDIS_VERSION_NUM = py.version_num
+REAL.redis = redis
+
+-- the library-loading flavour of redis (FUNCTION LOAD): register_function, no call
+local loadredis = {}
+for _, k in ipairs({'log','LOG_DEBUG','LOG_VERBOSE','LOG_NOTICE','LOG_WARNING','setresp',
+    'REDIS_VERSION','REDIS_VERSION_NUM','sha1hex','error_reply','status_reply'}) do
+  loadredis[k] = redis[k]
+end
+loadredis.register_function = function(...)
+  local ok, e = py.register(...)
+  if not ok then error(e, 2) end
+end
+
+setmetatable(REAL, {__index = function(t, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end})
+local function readonly() error('Attempt to modify a readonly table', 2) end
+local ENV = setmetatable({}, {__index = REAL, __newindex = readonly, __metatable = false})
+REAL.loadstring = function(s, name)
+  local f, e = loadstring(s, name)
+  if f then setfenv(f, ENV) end
+  return f, e
+end
+
+local function handler(e)
+  if type(e) ~= 'table' then
+    local pe = py.take_error()
+    if pe then e = {err = pe} else e = {err = 'ERR ' .. tostring(e)} end
+  end
+  if e.source == nil then
+    local i = userframe(2)
+    if i then e.source, e.line = i.source, i.currentline end
+  end
+  return e
+end
+
+local hook
+hook = function()
+  local msg = py.hook()
+  if msg then
+    sethook(hook, '', 1)
+    local i = userframe(2)
+    error({err = msg, source = i and i.source, line = i and i.currentline}, 0)
+  end
+end
+
+local api = {}
+api.compile = function(code, chunk)
+  local f, e = loadstring(code, chunk)
+  if not f then return nil, e end
+  setfenv(f, ENV)
+  return f
+end
+api.run = function(f, keys, argv, every)
+  rawset(REAL, 'KEYS', keys); rawset(REAL, 'ARGV', argv)
+  sethook(hook, '', every)
+  local ok, r = xpcall(f, handler)
+  sethook()
+  rawset(REAL, 'KEYS', nil); rawset(REAL, 'ARGV', nil)
+  return ok, r
+end
+api.fcall = function(f, keys, argv, every)
+  sethook(hook, '', every)
+  local ok, r = xpcall(function() return f(keys, argv) end, handler)
+  sethook()
+  return ok, r
+end
+api.load_library = function(code, chunk, every)
+  local f, e = loadstring(code, chunk)
+  if not f then return false, e end
+  local env = setmetatable({redis = loadredis}, {__index = REAL, __newindex = readonly,
+                                                  __metatable = false})
+  setfenv(f, env)
+  sethook(hook, '', every)
+  local ok, r = xpcall(f, handler)
+  sethook()
+  rawset(env, 'redis', nil)
+  return ok, r
+end
+api.is_table = function(v) return type(v) == 'table' end
+api.null = null
+return api
+"""
+
+
+class ScriptError(Exception):
+    """A Lua error normalised to (message, source, line)."""
+
+    def __init__(self, message, source=None, line=None):
+        super().__init__(message)
+        self.message = message
+        self.source = source
+        self.line = line
+
+
+class RunContext:
+    """The script or function being executed (SCRIPT KILL, FUNCTION STATS, BUSY)."""
+
+    __slots__ = ("caller", "name", "is_function", "readonly", "allow_oom", "start",
+                 "wrote", "killed", "busy", "repl", "multi_emitted", "resp", "client",
+                 "code_name")
+
+    def __init__(self, caller, name, is_function, readonly, allow_oom):
+        self.caller = caller
+        self.name = name
+        self.is_function = is_function
+        self.readonly = readonly
+        self.allow_oom = allow_oom
+        self.start = time.monotonic()
+        self.wrote = False
+        self.killed = None
+        self.busy = False
+        self.repl = 3
+        self.multi_emitted = False
+        self.resp = 2
+
+    def busy_error(self):
+        if self.is_function:
+            return ("BUSY Redis is busy running a script. You can only call FUNCTION KILL "
+                    "or SHUTDOWN NOSAVE.")
+        return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+
+
+def _version_num(v):
+    parts = [int(p) for p in (v.split(".") + ["0", "0"])[:3]]
+    return (parts[0] << 16) | (parts[1] << 8) | parts[2]
+
+
+class Rand48:
+    """Redis' rand48 (redisLrand48) used for math.random."""
+
+    def __init__(self):
+        self.seed(0)
+
+    def seed(self, s):
+        s = int(s) & 0xFFFFFFFF
+        self.x = (s << 16) | 0x330E
+
+    def next(self):
+        self.x = (0x5DEECE66D * self.x + 0xB) & ((1 << 48) - 1)
+        r = self.x >> 17
+        return (r % 2147483647) / 2147483647.0
+
+
+class LuaEngine:
+    def __init__(self, server):
+        self.server = server
+        self.lua = lua51.LuaRuntime(encoding=None, register_eval=False,
+                                    register_builtins=False, unpack_returned_tuples=True)
+        self.ctx = None
+        self.rand = Rand48()
+        self.pending = None     # library being loaded: list of registrations
+        self.script_client = None
+        lua = self.lua
+        py = lua.table_from({
+            b"call": self._call, b"errfmt": _errfmt, b"sha1": lambda s: hashlib.sha1(s).hexdigest().encode(),
+            b"log": self._log, b"setresp": self._setresp, b"set_repl": self._set_repl,
+            b"hook": self._hook, b"rand": self.rand.next, b"seed": self.rand.seed,
+            b"lib": self._lib, b"rcall": self._rcall, b"take_error": self._take_error, b"register": self._register, b"acl": lambda *a: True,
+            b"version": server.redis_version.encode(),
+            b"version_num": _version_num(server.redis_version),
+        })
+        lb = lua.table_from({
+            b"bit": lua.table_from({k.encode(): v for k, v in libs.BIT.items()}),
+            b"struct_pack": libs.struct_pack, b"struct_unpack": libs.struct_unpack,
+            b"struct_size": libs.struct_size,
+            b"cjson_encode": lambda v: libs.cjson_encode(lua, self.api.null, v),
+            b"cjson_decode": lambda s: libs.cjson_decode(lua, self.api.null, s),
+            b"msgpack_pack": libs.msgpack_pack,
+            b"msgpack_unpack": lambda s: libs.msgpack_unpack(lua, s),
+        })
+        self.api = lua.execute(SETUP, py, lb)
+        self._compile = self.api.compile
+        self._run = self.api.run
+        self._fcall = self.api.fcall
+
+    # ---- library calls ------------------------------------------------------------------
+    @staticmethod
+    def _lib(f, *args):
+        try:
+            r = f(*args)
+        except libs.LibError as e:
+            return False, str(e).encode()
+        except (TypeError, ValueError, OverflowError) as e:
+            return False, ("bad argument (%s)" % e).encode()
+        if type(r) is tuple:
+            return (True,) + r
+        return True, r
+
+    def _log(self, level, msg):
+        log = self.server.log
+        text = msg.decode("utf-8", "replace")
+        level = int(level)
+        (log.debug if level <= 0 else log.verbose if level == 1 else
+         log.notice if level == 2 else log.warning)(text)
+
+    def _setresp(self, n):
+        self.ctx.resp = int(n)
+        if self.script_client is not None:
+            self.script_client.resp3 = int(n) == 3
+
+    def _set_repl(self, n):
+        self.ctx.repl = int(n)
+
+    # ---- compile & run -----------------------------------------------------------------
+    def compile(self, code: bytes, chunk: bytes):
+        r = self._compile(code, chunk)
+        if type(r) is tuple:
+            return None, r[1].decode("utf-8", "replace")
+        return r, None
+
+    def run(self, ctx, fn, keys, args, function=False):
+        """Run a compiled chunk (or a registered function); returns the reply value or
+        raises ScriptError."""
+        server = self.server
+        if self.ctx is not None:
+            raise ReplyError("ERR This Redis command is not allowed from script")
+        from ..server.client import Client
+        sc = self.script_client
+        if sc is None:
+            sc = self.script_client = Client(server, kind="lua")
+            sc.authenticated = True
+            sc.name = None
+        sc.db = ctx.caller.db
+        sc.resp3 = False
+        sc.user = ctx.caller.user
+        sc.refresh_plain()
+        ctx.client = sc
+        self.ctx = ctx
+        self.rand.seed(0)
+        lua = self.lua
+        keys_t = lua.table_from(list(keys))
+        args_t = lua.table_from(list(args))
+        server.in_script = True
+        server.in_exec += 1
+        server.script_ctx = ctx
+        try:
+            if function:
+                r = self._fcall(fn, keys_t, args_t, HOOK_EVERY)
+            else:
+                r = self._run(fn, keys_t, args_t, HOOK_EVERY)
+            ok, val = r[0], r[1] if len(r) > 1 else None
+            if not ok:
+                raise self._error(val)
+            return self.to_reply(val, ctx.caller.resp3)
+        finally:
+            server.in_exec -= 1
+            server.in_script = False
+            server.script_ctx = None
+            self.ctx = None
+            if ctx.multi_emitted:
+                server.propagate_raw(ctx.caller.db.id, [b"EXEC"])
+            if ctx.busy:
+                server.busy_script = None
+                server._refresh_gate()
+                from .busy import hand_over
+                hand_over(server)
+            self.lua.execute("collectgarbage('step', 100)")
+
+    def load_library(self, code, chunk):
+        """Run a library's code with the loading API; returns the registrations."""
+        self.pending = []
+        caller = self.script_client
+        ctx = RunContext(caller, b"", True, True, True)
+        ctx.start = time.monotonic()
+        self.ctx = ctx
+        try:
+            r = self.api.load_library(code, chunk, HOOK_EVERY)
+        finally:
+            self.ctx = None
+            regs, self.pending = self.pending, None
+        ok = r[0]
+        if not ok:
+            val = r[1] if len(r) > 1 else None
+            if isinstance(val, bytes):
+                raise ReplyError("ERR Error compiling function: " + val.decode("utf-8", "replace"))
+            err = self._error(val)
+            raise ReplyError("ERR Error registering functions: " + err.message.removeprefix("ERR "))
+        return regs
+
+    def _register(self, *args):
+        from .functions import parse_registration
+        if self.pending is None:
+            return False, b"redis.register_function can only be called on FUNCTION LOAD command"
+        try:
+            self.pending.append(parse_registration(self, args))
+        except ReplyError as e:
+            return False, e.message.encode()
+        return True, None
+
+    def _error(self, val):
+        if lua_type(val) == "table":
+            msg = val[b"err"]
+            src = val[b"source"]
+            line = val[b"line"]
+            if isinstance(msg, bytes):
+                m = msg.decode("utf-8", "replace")
+            else:
+                m = "ERR unknown error"
+            return ScriptError(m, src.decode("utf-8", "replace") if isinstance(src, bytes) else None,
+                               line)
+        return ScriptError("ERR " + str(val))
+
+    # ---- the busy / kill hook ----------------------------------------------------------
+    def _hook(self):
+        ctx = self.ctx
+        if ctx is None:
+            return None
+        server = self.server
+        if ctx.killed is None:
+            threshold = server.config.busy_reply_threshold
+            if threshold and (time.monotonic() - ctx.start) * 1000 >= threshold:
+                if not ctx.busy:
+                    ctx.busy = True
+                    server.busy_script = self
+                    server._refresh_gate()
+                    server.log.warning("Slow script detected: still in execution after %d "
+                                       "milliseconds. You can try killing the script using the "
+                                       "%s command." % (threshold, "FUNCTION KILL" if ctx.is_function
+                                                        else "SCRIPT KILL"))
+                from .busy import pump
+                pump(server, ctx)
+            if server.shutdown_requested is not None and ctx.killed is None:
+                ctx.killed = "ERR Script killed by user with SHUTDOWN NOSAVE..."
+        if ctx.killed is not None:
+            return ctx.killed.encode()
+        return None
+
+    def busy_error(self):
+        ctx = self.ctx
+        return ctx.busy_error() if ctx is not None else RunContext.busy_error(_Dummy)
+
+    def kill(self, by_function: bool):
+        """SCRIPT KILL / FUNCTION KILL: returns None on success or the error text."""
+        ctx = self.ctx
+        if ctx is None or not ctx.busy:
+            return "NOTBUSY No scripts in execution right now."
+        if ctx.is_function and not by_function:
+            return "BUSY " "Redis is busy running a function. You can only call FUNCTION KILL command."
+        if not ctx.is_function and by_function:
+            return "NOTBUSY No scripts in execution right now."
+        if ctx.wrote:
+            return ("UNKILLABLE Sorry the script already executed write commands against the "
+                    "dataset. You can either wait the script termination or kill the server in "
+                    "a hard way using the SHUTDOWN NOSAVE command.")
+        ctx.killed = ("ERR Script killed by user with FUNCTION KILL..." if by_function else
+                      "ERR Script killed by user with SCRIPT KILL...")
+        return None
+
+    # ---- redis.call ----------------------------------------------------------------------
+    _pending_error = None
+
+    def _take_error(self):
+        e, self._pending_error = self._pending_error, None
+        return e
+
+    def _rcall(self, *args):
+        ok, r = self._call(True, *args)
+        if ok:
+            return r
+        # a Python exception becomes a Lua error; the xpcall handler picks the text up
+        self._pending_error = r
+        raise _CallError(r)
+
+    def _call(self, raise_errors, *args):
+        ctx = self.ctx
+        server = self.server
+        if ctx is None or ctx.client is None:
+            return False, b"ERR redis.call is not available here"
+        if not args:
+            return False, b"ERR Please specify at least one argument for this redis lib call"
+        argv = []
+        for a in args:
+            t = type(a)
+            if t is bytes:
+                argv.append(a)
+            elif t is int:
+                argv.append(b"%d" % a)
+            elif t is float:
+                argv.append(_num_str(a))
+            else:
+                return False, b"ERR Lua redis lib command arguments must be strings or integers"
+        from ..commands.dispatch import lookup, call
+        spec, msg = lookup(server, argv)
+        if spec is None:
+            return False, b"ERR Unknown Redis command called from script"
+        n = len(argv)
+        arity = spec.arity
+        if (n != arity) if arity > 0 else (n < -arity):
+            return False, b"ERR Wrong number of args calling Redis command from script"
+        if spec.noscript or spec.blocking and spec.name in _REFUSED_BLOCKING:
+            return False, b"ERR This Redis command is not allowed from script"
+        if spec.is_write:
+            if ctx.readonly:
+                return False, b"ERR Write commands are not allowed from read-only scripts."
+            if server.write_blocked_reason is not None:
+                return False, server.write_blocked_reason.encode()
+            if server.is_readonly_replica():
+                return False, b"READONLY You can't write against a read only replica."
+        if (spec.denyoom and server.config.maxmemory and not ctx.allow_oom and not ctx.wrote
+                and not server.ensure_memory()):
+            return False, b"OOM command not allowed when used memory > 'maxmemory'."
+        sc = ctx.client
+        if spec.is_write:
+            ctx.wrote = True
+            if not ctx.multi_emitted and server.propagating and server.propagate_hooks:
+                ctx.multi_emitted = True
+                server.propagate_raw(ctx.caller.db.id, [b"MULTI"])
+        reply = call(sc, spec, argv)
+        if isinstance(reply, ReplyError):
+            return False, reply.message.encode()
+        return True, self.to_lua(reply, sc.resp3)
+
+    # ---- conversions -------------------------------------------------------------------
+    def to_lua(self, v, resp3):
+        t = type(v)
+        if t is bytes:
+            return v
+        if t is int:
+            return v
+        if t is str:
+            return self.lua.table_from({b"ok": v.encode()})
+        if v is None or t is NullArray:
+            return None if resp3 else False
+        if t is list or t is tuple:
+            return self.lua.table_from([self.to_lua(x, resp3) for x in v])
+        if t is bytearray or t is memoryview:
+            return bytes(v)
+        if t is float:
+            if resp3:
+                return self.lua.table_from({b"double": v})
+            from ..protocol.encoder import format_double
+            return format_double(v)
+        if t is Map:
+            if resp3:
+                m = self.lua.table()
+                for k, val in v.items:
+                    m[self.to_lua(k, resp3)] = self.to_lua(val, resp3)
+                return self.lua.table_from({b"map": m})
+            flat = []
+            for k, val in v.items:
+                flat.append(self.to_lua(k, resp3))
+                flat.append(self.to_lua(val, resp3))
+            return self.lua.table_from(flat)
+        if t is SetReply:
+            if resp3:
+                s = self.lua.table()
+                for k in v.items:
+                    s[self.to_lua(k, resp3)] = True
+                return self.lua.table_from({b"set": s})
+            return self.lua.table_from([self.to_lua(x, resp3) for x in v.items])
+        if t is Bool:
+            return v.value if resp3 else (1 if v.value else 0)
+        if t is BigNumber:
+            s = str(v.value).encode()
+            return self.lua.table_from({b"big_number": s}) if resp3 else s
+        if t is Verbatim:
+            if resp3:
+                return self.lua.table_from({b"verbatim_string": self.lua.table_from(
+                    {b"format": v.fmt, b"string": v.data})})
+            return v.data
+        if isinstance(v, ReplyError):
+            return self.lua.table_from({b"err": v.message.encode()})
+        if t is Raw:
+            d = v.data
+            if d[:1] == b",":
+                f = float(d[1:-2])
+                return self.to_lua(f, resp3)
+            if d[:1] == b"$":
+                return d[d.index(b"\r\n") + 2:-2]
+            return d
+        if isinstance(v, int):
+            return int(v)
+        return None
+
+    def to_reply(self, v, resp3, depth=0):
+        t = type(v)
+        if t is bytes:
+            return v
+        if t is int:
+            return v
+        if t is float:
+            if v != v:
+                return -(1 << 63)
+            try:
+                return int(v)
+            except OverflowError:
+                return -(1 << 63)
+        if v is True:
+            return TRUE
+        if v is False or v is None:
+            return FALSE if (v is False and resp3) else None
+        if lua_type(v) != "table":
+            return None
+        if depth > 1000:
+            return ReplyError("ERR reached lua stack limit")
+        err = v[b"err"]
+        if isinstance(err, bytes):
+            return ReplyError(err.decode("utf-8", "replace"))
+        ok = v[b"ok"]
+        if isinstance(ok, bytes):
+            return ok.decode("utf-8", "replace")
+        d = v[b"double"]
+        if d is not None and not isinstance(d, bytes) and lua_type(d) is None:
+            return float(d)
+        m = v[b"map"]
+        if m is not None and lua_type(m) == "table":
+            return Map([(self.to_reply(k, resp3, depth + 1), self.to_reply(x, resp3, depth + 1))
+                        for k, x in m.items()])
+        s = v[b"set"]
+        if s is not None and lua_type(s) == "table":
+            return SetReply([self.to_reply(k, resp3, depth + 1) for k in s.keys()])
+        bn = v[b"big_number"]
+        if isinstance(bn, bytes):
+            return BigNumber(bn.decode())
+        vs = v[b"verbatim_string"]
+        if vs is not None and lua_type(vs) == "table":
+            return Verbatim(vs[b"string"] or b"", vs[b"format"] or b"txt")
+        out = []
+        i = 1
+        while True:
+            x = v[i]
+            if x is None:
+                break
+            out.append(self.to_reply(x, resp3, depth + 1))
+            i += 1
+        return out
+
+
+class _CallError(Exception):
+    pass
+
+
+class _Dummy:
+    is_function = False
+
+
+_REFUSED_BLOCKING = frozenset(("blpop", "brpop", "brpoplpush", "blmove", "blmpop", "bzpopmin",
+                               "bzpopmax", "bzmpop"))
+
+
+def _errfmt(s: bytes) -> bytes:
+    if s.startswith(b"-"):
+        s = s[1:]
+    if b" " not in s:
+        s = b"ERR " + s
+    return s
+
+
+def _num_str(f: float) -> bytes:
+    """Lua 5.1's number to string conversion (%.14g)."""
+    if f == int(f) and abs(f) < 1e15:
+        return b"%d" % int(f)
+    return (b"%.14g" % f)
