@@ -144,6 +144,9 @@ def call(c, spec, argv):
     """Run one command: the handler plus the bookkeeping Redis' call() does."""
     server = c.server
     dirty = server.dirty
+    tracking = c.tracking is not None   # client-side caching: bracket the command
+    if tracking:
+        prev_caller = server.tracking_enter(c)
     t0 = _perf()
     try:
         reply = spec.handler(c, argv)
@@ -161,6 +164,8 @@ def call(c, spec, argv):
         server.slowlog_push(c, spec, argv, dt)
     if server.dirty != dirty or server.ready_keys or server.monitors:
         _after_call(c, spec, argv, dirty)
+    if tracking:
+        server.tracking_exit(c, spec, argv, prev_caller)
     return reply
 
 

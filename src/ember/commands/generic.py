@@ -31,6 +31,8 @@ def del_(c, argv):
 def exists(c, argv):
     """EXISTS key [key ...]"""
     db = c.db
+    if c.server.notifier is not None:
+        return _count_with_misses(c, argv)
     return sum(1 for key in argv[1:] if db.lookup(key) is not None)
 
 
@@ -38,14 +40,36 @@ def exists(c, argv):
 def touch(c, argv):
     """TOUCH key [key ...]"""
     db = c.db
+    if c.server.notifier is not None:
+        return _count_with_misses(c, argv)
     return sum(1 for key in argv[1:] if db.lookup(key) is not None)
+
+
+def _count_with_misses(c, argv):
+    n = 0
+    for key in argv[1:]:
+        if c.db.lookup(key) is not None:
+            n += 1
+        else:
+            _miss(c, key)
+    return n
+
+
+def _miss(c, key):
+    """A read found no key: the "keymiss" event (class m)."""
+    n = c.server.notifier
+    if n is not None and getattr(n, "flags", 0) & N.KEY_MISS:
+        n(N.KEY_MISS, b"keymiss", key, c.db)
 
 
 @command("type")
 def type_(c, argv):
     """TYPE key"""
     v = c.db.lookup(argv[1])
-    return "none" if v is None else type_name(v)
+    if v is None:
+        _miss(c, argv[1])
+        return "none"
+    return type_name(v)
 
 
 @command("keys")
@@ -343,6 +367,7 @@ def pexpireat(c, argv):
 def _ttl(c, key, ms: bool, absolute: bool):
     db = c.db
     if db.lookup(key) is None:
+        _miss(c, key)
         return -2
     when = db.get_expire(key)
     if when is None:

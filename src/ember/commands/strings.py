@@ -35,6 +35,13 @@ def parse_expire_option(c, unit: bytes, raw: bytes, cmdname: str) -> int:
     return v
 
 
+def _miss(c, key):
+    """A read found no key: the "keymiss" event (class m)."""
+    n = c.server.notifier
+    if n is not None and getattr(n, "flags", 0) & N.KEY_MISS:
+        n(N.KEY_MISS, b"keymiss", key, c.db)
+
+
 @command("get")
 def get(c, argv):
     """GET key"""
@@ -46,6 +53,8 @@ def get(c, argv):
         v = db.data.get(key)
     if v is None:
         c.server.stats.keyspace_misses += 1
+        if c.server.notifier is not None:
+            _miss(c, key)
         return None
     c.server.stats.keyspace_hits += 1
     db.atime[key] = c.server.now_ms
@@ -65,6 +74,9 @@ def set_(c, argv):
     key = argv[1]
     value = argv[2]
     if len(argv) == 3:
+        notifier = c.server.notifier
+        if notifier is not None and getattr(notifier, "flags", 0) & N.NEW and db.lookup(key) is None:
+            notifier(N.NEW, b"new", key, db)
         db.data[key] = value
         db.atime[key] = c.server.now_ms
         if db.expires:
@@ -72,8 +84,8 @@ def set_(c, argv):
         if db.server.key_hooks:
             db.modified(key)
         c.server.dirty += 1
-        if c.server.notifier is not None:
-            c.server.notify(N.STRING, b"set", key, db)
+        if notifier is not None:
+            notifier(N.STRING, b"set", key, db)
         return "OK"
     nx = xx = get_old = keepttl = False
     expire_at = None
@@ -102,6 +114,8 @@ def set_(c, argv):
     old = db.lookup(key)
     if get_old and old is not None and type(old) is not bytes and type(old) is not bytearray:
         raise ReplyError(errors.WRONGTYPE)
+    if get_old and old is None:
+        _miss(c, key)
     if (nx and old is not None) or (xx and old is None):
         if get_old:
             return bytes(old) if old is not None else None
@@ -158,6 +172,8 @@ def getset(c, argv):
     """GETSET key value"""
     db = c.db
     old = db.get_string(argv[1])
+    if old is None:
+        _miss(c, argv[1])
     db.set(argv[1], argv[2])
     c.server.dirty += 1
     c.server.notify(N.STRING, b"set", argv[1], db)
@@ -170,6 +186,7 @@ def getdel(c, argv):
     db = c.db
     old = db.get_string(argv[1])
     if old is None:
+        _miss(c, argv[1])
         return None
     db.delete(argv[1])
     c.server.dirty += 1
@@ -199,6 +216,7 @@ def getex(c, argv):
         i += 1
     v = db.get_string(key)
     if v is None:
+        _miss(c, key)
         return None
     # Redis validates the time only once the key is known to exist and be a string
     when = parse_expire_option(c, unit, raw, "getex") if unit is not None else None
@@ -237,6 +255,7 @@ def mget(c, argv):
         else:
             if v is None:
                 stats.keyspace_misses += 1
+                _miss(c, key)
             out.append(None)
     return out
 
@@ -301,7 +320,10 @@ def _check_size(c, size):
 def strlen(c, argv):
     """STRLEN key"""
     v = c.db.get_string(argv[1])
-    return 0 if v is None else len(v)
+    if v is None:
+        _miss(c, argv[1])
+        return 0
+    return len(v)
 
 
 def _incr(c, key, delta):
@@ -459,6 +481,7 @@ def getrange(c, argv):
     end = parse_int(argv[3])
     v = c.db.get_string(argv[1])
     if v is None:
+        _miss(c, argv[1])
         return b""
     n = len(v)
     if start < 0 and end < 0 and start > end:
@@ -535,7 +558,11 @@ def lcs(c, argv):
         else:
             raise ReplyError(errors.SYNTAX)
     a = c.db.get_string(argv[1])
+    if a is None:
+        _miss(c, argv[1])
     b = c.db.get_string(argv[2])
+    if b is None:
+        _miss(c, argv[2])
     if want_len and want_idx:
         raise ReplyError("ERR If you want both the length and indexes, please just use IDX.")
     a = bytes(a) if a is not None else b""

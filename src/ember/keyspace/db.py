@@ -19,6 +19,7 @@ from .scan import ScanSnapshots
 from ..protocol.replies import ReplyError
 
 STRING_TYPES = (bytes, bytearray)
+_NOTIFY_NEW = 1 << 14   # keyspace.notify.NEW ("n"): fired when a key is created
 
 
 def type_name(value) -> str:
@@ -88,6 +89,9 @@ class Database:
     # ---- writes ----------------------------------------------------------------------
     def set(self, key, value, keepttl=False):
         """Create or overwrite ``key``; clears its TTL unless ``keepttl``."""
+        n = self.server.notifier
+        if n is not None and getattr(n, "flags", 0) & _NOTIFY_NEW and key not in self.data:
+            n(_NOTIFY_NEW, b"new", key, self)
         self.data[key] = value
         self.atime[key] = self.server.now_ms
         if not keepttl and self.expires:
@@ -96,6 +100,9 @@ class Database:
 
     def add(self, key, value):
         """Store a new key (the caller knows it does not exist)."""
+        n = self.server.notifier
+        if n is not None and getattr(n, "flags", 0) & _NOTIFY_NEW:
+            n(_NOTIFY_NEW, b"new", key, self)
         self.data[key] = value
         self.atime[key] = self.server.now_ms
         self.modified(key)

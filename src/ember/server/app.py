@@ -65,6 +65,8 @@ class Server:
         transactions.install(self)
         from ..commands import server as server_commands
         server_commands.install(self)   # slowlog, MONITOR feed, CONFIG SET hooks
+        from ..commands import pubsub
+        pubsub.install(self)            # pub/sub, notifications, tracking, output limits
         self.config.on_change("requirepass", lambda *a: self._refresh_gate())
         self.config.on_change("maxmemory", lambda *a: self._refresh_gate())
         self._refresh_gate()

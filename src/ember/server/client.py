@@ -80,6 +80,7 @@ class Client:
     def refresh_plain(self):
         """``plain``: nothing about this client needs dispatch's full gate (see dispatch)."""
         self.plain = (self.authenticated and self.multi is None and self.blocked is None
+                      and self.tracking is None
                       and (self.resp3 or not (self.channels or self.patterns or self.shard_channels)))
 
     @property
