@@ -163,6 +163,8 @@ CASES = {
         ("XCLAIM", S, "g", "bob", "0", "1-1", "2-1", "JUSTID"),
         ("XCLAIM", S, "g", "bob", "0", "3-1", "RETRYCOUNT", "7"),
         ("XCLAIM", S, "g", "bob", "0", "9-1", "FORCE"),
+        ("XGROUP", "CREATE", S, "f", "0"), ("XCLAIM", S, "f", "x", "0", "2-1", "FORCE", "JUSTID"),
+        ("XCLAIM", S, "f", "x", "0", "1-1", "FORCE"), ("XPENDING", S, "f", "-", "+", "10"),
         ("XCLAIM", S, "g", "bob", "x", "3-1"), ("XCLAIM", S, "g", "bob", "0", "3-1", "FOO"),
         ("XCLAIM", S, "g", "bob", "0", "3-1", "RETRYCOUNT", "x"),
         ("XCLAIM", S, "g", "bob", "0", "3-1", "IDLE", "x"),

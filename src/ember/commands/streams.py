@@ -972,7 +972,7 @@ def xclaim(c, argv):
         if force and rec is None:
             if not exists:
                 continue
-            g.pel[i] = rec = [cname, now, 0]
+            g.pel[i] = rec = [cname, now, 1]
             g.pel_ids.add(i)
             cons.pending.add(i)
         if rec is None:
