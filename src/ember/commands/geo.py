@@ -163,6 +163,13 @@ def _search(zv, shape):
     cells = G.search_cells(x, y, est, bounds)
     out = []
     last = None
+    decode = G.decode_score
+    dist = G.distance
+    circle = kind == "circle"
+    # Cheap exact-safe prefilter: a point further in latitude than the radius (with a
+    # margin far above rounding error) is further than the radius on the sphere too.
+    lat_span = (radius_m / G.EARTH_RADIUS) / G.D_R * (1 + 1e-9) + 1e-12 if circle else 0.0
+    lat_lo, lat_hi = y - lat_span, y + lat_span
     for i, (bits, step) in enumerate(cells):
         if bits == 0 and step == 0:
             continue
@@ -170,9 +177,11 @@ def _search(zv, shape):
             continue
         lo, hi = G.cell_score_range(bits, step)
         for m, s in zv.range_by_score(float(lo), float(hi), False, True):
-            px, py = G.decode_score(s)
-            if kind == "circle":
-                d = G.distance(x, y, px, py)
+            px, py = decode(s)
+            if circle:
+                if py < lat_lo or py > lat_hi:
+                    continue
+                d = dist(x, y, px, py)
                 if d > radius_m:
                     continue
             else:

@@ -182,7 +182,7 @@ def pfselftest(c, argv):
     den = bytearray(dense)
     for i in range(hll.REGISTERS):
         hll.dense_set(den, i, 0)
-    for n in range(1, 3000):
+    for n in range(1, 1500):
         ele = b"%d" % n
         hll.add(sparse, ele, 3000)
         hll.add(den, ele, 3000)

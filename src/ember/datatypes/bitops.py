@@ -59,6 +59,8 @@ def bitcount(v, start=None, end=None, bit_mode=False) -> int:
     n = len(v)
     if start is None:
         return popcount(v)
+    if start < 0 and end < 0 and start > end:
+        return 0
     total = n * 8 if bit_mode else n
     r = normalize_range(start, end, total)
     if r is None:
