@@ -54,7 +54,10 @@ def deserialize(server, payload):
         raise ReplyError("ERR DUMP payload version or checksum are wrong")
     try:
         tname, model, _end = load_value(p[:-10])
-        return convert.from_model(tname, model, server.config)
+        value = convert.from_model(tname, model, server.config)
+        if tname != "string" and not len(value):
+            raise ValueError("empty collection")
+        return value
     except (RdbError, ValueError, IndexError, KeyError, TypeError):
         raise ReplyError("ERR Bad data format") from None
 
@@ -126,6 +129,12 @@ def restore(c, argv):
             hook(db, key, freq)
     server.notify("generic", "restore", key, db.id)
     server.dirty += 1
+    if ttl and not absttl:
+        # propagate with the absolute expiry, as Redis does (replicas/AOF replay later)
+        out = list(argv)
+        out[2] = b"%d" % ttl
+        out.append(b"ABSTTL")
+        server.propagate_as(out)
     return "OK"
 
 
