@@ -70,8 +70,10 @@ def run(config):
     server = Server(config, logger=log)
     server.executable = os.path.abspath(sys.argv[0])
     server.config_file = config.config_file or ""
-    from .persistence import snapshot
-    if not snapshot.install(server).load_at_startup():
+    from .persistence import aof, snapshot
+    snap = snapshot.install(server)
+    aof.install(server)     # with appendonly yes it is the start-up loader (AOF over RDB)
+    if not snap.load_at_startup():
         return 1
 
     async def amain():

@@ -126,6 +126,8 @@ def set_(c, argv):
     if expire_at is not None:
         db.set_expire(key, expire_at)
         c.server.notify(N.GENERIC, b"expire", key, db)
+        if unit != b"PXAT":   # AOF/replicas get an absolute time (Redis 7)
+            c.server.propagate_as([b"SET", key, value, b"PXAT", b"%d" % expire_at])
     if get_old:
         return bytes(old) if old is not None else None
     return "OK"
@@ -152,6 +154,7 @@ def _setex(c, argv, unit, name):
     c.server.dirty += 1
     c.server.notify(N.STRING, b"set", key, db)
     c.server.notify(N.GENERIC, b"expire", key, db)
+    c.server.propagate_as([b"SET", key, argv[3], b"PXAT", b"%d" % when])
     return "OK"
 
 
@@ -225,14 +228,17 @@ def getex(c, argv):
             db.delete(key)
             c.server.dirty += 1
             c.server.notify(N.GENERIC, b"del", key, db)
+            c.server.propagate_as([b"DEL", key])
         else:
             db.set_expire(key, when)
             db.modified(key)
             c.server.dirty += 1
             c.server.notify(N.GENERIC, b"expire", key, db)
+            c.server.propagate_as([b"PEXPIREAT", key, b"%d" % when])
     elif persist and db.persist(key):
         db.modified(key)
         c.server.dirty += 1
+        c.server.propagate_as([b"PERSIST", key])
         c.server.notify(N.GENERIC, b"persist", key, db)
     return bytes(v)
 
