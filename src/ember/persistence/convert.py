@@ -168,23 +168,6 @@ if _settype is not None:
     register("set", _settype.Set, _set_to, _set_from)
 
 
-# ------------------------------------------------------------------ streams
-
-from ..datatypes.stream import Stream  # noqa: E402
-from . import rdb as _rdb  # noqa: E402
-
-
-def _stream_to(s):
-    return s.to_model(_rdb.StreamValue, _rdb.StreamGroup, _rdb.StreamConsumer, _rdb.StreamPending)
-
-
-def _stream_from(sv, config):
-    return Stream.from_model(sv, getattr(config, "stream_node_max_entries", 100) if config else 100)
-
-
-register("stream", Stream, _stream_to, _stream_from)
-
-
 # ------------------------------------------------------------------ streams (module may be absent)
 
 try:
