@@ -1,4 +1,5 @@
-"""Differential harness: the same commands to ember and to the redis-server oracle, compared
+"""Differential harness (import it as ``diff_harness``: several ``conftest`` modules exist in
+the tree, so ``from conftest import ...`` resolves to whichever was loaded last): the same commands to ember and to the redis-server oracle, compared
 on the raw reply bytes, under RESP2 and under RESP3 (after ``HELLO 3``).
 
     def test_x(differ):            # parametrised over protocol 2 and 3

@@ -1,6 +1,6 @@
 """Differential tests of the foundation commands: strings, keys and expiry, connection,
 transactions, dispatch errors -- the same commands to ember and to redis-server, compared
-on the raw reply bytes under RESP2 and RESP3 (harness: conftest.py in this directory).
+on the raw reply bytes under RESP2 and RESP3 (harness: diff_harness.py in this directory).
 
 Written cases first, then Hypothesis-generated command sequences over a handful of keys.
 TTL-bearing replies use large TTLs and ``Approx``; absolute expiry times are fixed far in the
@@ -12,7 +12,7 @@ import time
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import Approx, AsSet, Shape, normalise
+from diff_harness import Approx, AsSet, Shape, normalise
 from helpers import RawConn
 
 FUTURE_S = str(int(time.time()) + 10 * 365 * 86400)         # ten years ahead
