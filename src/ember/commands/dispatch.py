@@ -59,6 +59,8 @@ def execute(c, argv):
             except ReplyError as e:
                 reply = server.error_reply(e.message)
                 spec.failed_calls += 1
+            except Exception as e:  # a bug must cost one error reply, never the connection
+                reply = _internal_error(server, spec, argv, e)
             dt = _perf() - t0
             spec.usec_ns += dt
             spec.calls += 1
@@ -153,9 +155,8 @@ def call(c, spec, argv):
     except ReplyError as e:
         reply = server.error_reply(e.message)
         spec.failed_calls += 1
-    except RecursionError:
-        reply = server.error_reply("ERR internal error: recursion limit")
-        spec.failed_calls += 1
+    except Exception as e:  # a bug must cost one error reply, never the connection
+        reply = _internal_error(server, spec, argv, e)
     dt = _perf() - t0
     spec.usec_ns += dt
     spec.calls += 1
@@ -167,6 +168,14 @@ def call(c, spec, argv):
     if tracking:
         server.tracking_exit(c, spec, argv, prev_caller)
     return reply
+
+
+def _internal_error(server, spec, argv, exc):
+    import traceback
+    spec.failed_calls += 1
+    server.log.warning("Internal error in '%s': %s" % (spec.name, "".join(
+        traceback.format_exception(type(exc), exc, exc.__traceback__)).replace("\n", " | ")))
+    return server.error_reply("ERR internal error in '%s': %s" % (spec.name, type(exc).__name__))
 
 
 def _after_call(c, spec, argv, dirty_before):

@@ -334,17 +334,23 @@ def strlen(c, argv):
 
 def _incr(c, key, delta):
     db = c.db
-    v = db.get_string(key)
+    v = db.lookup(key)
     if v is None:
         cur = 0
-    else:
+    elif type(v) is bytes or type(v) is bytearray:
         cur = parse_int(bytes(v)) if len(v) <= 20 else _raise(errors.NOT_INTEGER)
+    else:
+        raise ReplyError(errors.WRONGTYPE)
     new = cur + delta
     if new > _LLONG_MAX or new < _LLONG_MIN:
         raise ReplyError(errors.OVERFLOW)
+    if v is None and getattr(c.server.notifier, "flags", 0) & N.NEW:
+        c.server.notify(N.NEW, b"new", key, db)
     db.set(key, b"%d" % new, keepttl=True)
-    c.server.dirty += 1
-    c.server.notify(N.STRING, b"incrby", key, db)
+    server = c.server
+    server.dirty += 1
+    if server.notifier is not None:
+        server.notify(N.STRING, b"incrby", key, db)
     return new
 
 

@@ -17,7 +17,7 @@ import signal
 import socket
 
 from ..commands.dispatch import execute
-from ..protocol.encoder import encode, encode_into
+from ..protocol.encoder import OK, encode, encode_into
 from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError
 from ..protocol.replies import ReplyError
 from .client import Client, REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP
@@ -151,14 +151,21 @@ class EmberProtocol(asyncio.Protocol):
                 server.now_ms = server.clock_ms()
                 i = 0
                 n = len(cmds)
+                c.tot_cmds += n
                 while i < n:
                     argv = cmds[i]
                     i += 1
                     reply = execute(c, argv)
-                    c.tot_cmds += 1
                     mode = c.reply_mode
                     if mode == REPLY_ON:
-                        encode_into(out, reply, c.resp3)
+                        # the two most common replies inline, everything else via the encoder
+                        t = type(reply)
+                        if t is bytes:
+                            out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
+                        elif t is str and reply == "OK":
+                            out.append(OK)
+                        else:
+                            encode_into(out, reply, c.resp3)
                     elif mode == REPLY_SKIP_NEXT:
                         c.reply_mode = REPLY_SKIP
                     elif mode == REPLY_SKIP:
