@@ -9,7 +9,7 @@ and timeouts that overflow (7.0 says "negative", 7.2 "out of range").
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from conftest import normalise
+from diff_harness import normalise
 
 CASES = {
     "push_pop": [
@@ -144,7 +144,7 @@ commands = st.one_of(
 @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 @given(seq=st.lists(commands, min_size=1, max_size=10))
 def test_random_sequences(diff_conns, seq):
-    from conftest import Differ
+    from diff_harness import Differ
     for proto in (2, 3):
         e, r = diff_conns[proto]
         d = Differ(e, r, proto, 11, "h%d:" % proto)
