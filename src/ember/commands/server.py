@@ -71,6 +71,8 @@ def install(server):
     server.subsystems.setdefault("client_close", []).append(drop_monitor)
     from . import client as client_commands
     client_commands.install(server)
+    from ..keyspace import eviction
+    eviction.install(server)        # maxmemory accounting and eviction (idle until set)
 
 
 def _refresh_slowlog_threshold(server):
@@ -1173,10 +1175,14 @@ def memory_usage(c, argv):
         else:
             raise ReplyError(errors.SYNTAX)
     key = argv[2]
-    v = c.db.lookup(key)
+    db = c.db
+    if db.expires:
+        db.lookup(key)                  # lazy expiry only: MEMORY USAGE does not touch
+    v = db.data.get(key)
     if v is None:
         return None
-    return estimate_size(v, samples) + len(key) + 24
+    from ..keyspace.eviction import key_size
+    return key_size(key, v, samples)
 
 
 @command("memory|doctor")
