@@ -20,6 +20,19 @@ class LibError(Exception):
 
 
 # ---- bit (LuaBitOp semantics: 32-bit signed results) ---------------------------------
+def _arg(x, i, name):
+    if isinstance(x, (int, float)) and not isinstance(x, bool):
+        return x
+    if isinstance(x, bytes):
+        try:
+            return float(x) if not x.strip().isdigit() else int(x)
+        except ValueError:
+            pass
+    t = "nil" if x is None else "boolean" if isinstance(x, bool) else "string" \
+        if isinstance(x, bytes) else lua_type(x) or "userdata"
+    raise LibError("bad argument #%d to '%s' (number expected, got %s)" % (i, name, t))
+
+
 def _tobit(x):
     x = int(math.fmod(float(x), 4294967296.0)) if isinstance(x, float) else int(x)
     x &= 0xFFFFFFFF
@@ -64,6 +77,12 @@ def _bswap(x):
     return _tobit(int.from_bytes(x.to_bytes(4, "little"), "big"))
 
 
+def _checked(name, f):
+    def g(*args):
+        return f(*[_arg(a, i + 1, name) for i, a in enumerate(args)])
+    return g
+
+
 BIT = {
     "tobit": _tobit,
     "tohex": _tohex,
@@ -78,6 +97,7 @@ BIT = {
     "ror": _ror,
     "bswap": _bswap,
 }
+BIT = {k: _checked(k, f) for k, f in BIT.items()}
 
 
 # ---- struct (the Lua "struct" library format language) ---------------------------------
@@ -107,7 +127,7 @@ def struct_pack(fmt, *args):
     def nxt():
         nonlocal ai
         if ai >= len(args):
-            raise LibError("bad argument #%d to 'pack' (number expected, got no value)" % (ai + 2))
+            raise LibError("bad argument #%d to 'pack' (number expected, got nil)" % (ai + 2))
         v = args[ai]
         ai += 1
         return v
@@ -227,15 +247,25 @@ def _is_array(t):
     return n, True
 
 
-def lua_to_py(v, null, depth=0):
+_RAWEQUAL = {}
+
+
+def _rawequal(lua, a, b):
+    f = _RAWEQUAL.get(id(lua))
+    if f is None:
+        f = _RAWEQUAL[id(lua)] = lua.eval("rawequal")
+    return f(a, b)
+
+
+def lua_to_py(v, null, depth=0, lua=None):
     if depth > 1000:
         raise LibError("Cannot serialise, excessive nesting (1001)")
     if lua_type(v) == "table":
-        if v is null or v == null:
+        if _rawequal(lua, v, null):
             return None
         n, arr = _is_array(v)
         if arr and n > 0:
-            return [lua_to_py(v[i], null, depth + 1) for i in range(1, n + 1)]
+            return [lua_to_py(v[i], null, depth + 1, lua) for i in range(1, n + 1)]
         out = {}
         for k, val in v.items():
             if isinstance(k, bytes):
@@ -244,7 +274,7 @@ def lua_to_py(v, null, depth=0):
                 k = str(int(k))
             else:
                 k = str(k)
-            out[k] = lua_to_py(val, null, depth + 1)
+            out[k] = lua_to_py(val, null, depth + 1, lua)
         return out
     if isinstance(v, bytes):
         return v.decode("utf-8", "surrogateescape")
@@ -265,7 +295,7 @@ class _Enc(json.JSONEncoder):
 
 
 def cjson_encode(lua, null, v):
-    py = lua_to_py(v, null)
+    py = lua_to_py(v, null, 0, lua)
 
     def fix(x):
         if isinstance(x, float):

@@ -4,7 +4,7 @@ Sandbox: scripts run with an environment that is a read-only proxy of a private 
 table (never lupa's own globals, which hold ``python``): assigning a global fails with
 "Attempt to modify a readonly table", reading an undefined one with "Script attempted to
 access nonexistent global variable".  os/io/loadfile/dofile/require/getfenv/setfenv are
-absent.  math.random is Redis' rand48, reseeded to 0 before each script.
+absent.  math.random is Redis' rand48: one sequence per process, never reseeded between scripts.
 
 Errors: every Lua error is normalised by an xpcall handler into a table {err, source, line};
 ``ScriptError`` carries it and the command layer appends " script: <name>, on <source>:<line>."
@@ -16,6 +16,7 @@ SHUTDOWN NOSAVE work while the event loop itself is occupied by the script.
 """
 
 import hashlib
+import math
 import time
 
 from lupa import lua51
@@ -42,43 +43,51 @@ for _, n in ipairs({'assert','error','ipairs','next','pairs','pcall','rawequal',
 local function copy(t) local c = {} for k, v in pairs(t) do c[k] = v end return c end
 REAL.string = copy(string); REAL.table = copy(table); REAL.math = copy(math)
 REAL.coroutine = copy(coroutine)
+
+-- Redis' pcall: an error value that is a table with a string (or number) 'err' field is
+-- handed to the caller as that field, so pcall(redis.call, ...) yields the message
+local errval = py.errval
+local function pfix(ok, ...)
+  if ok then return ok, ... end
+  local e = ...
+  if type(e) == 'userdata' then
+    local m = errval(e)
+    if m then return false, m end
+  end
+  if type(e) == 'table' then
+    local m = e.err
+    local t = type(m)
+    if t == 'string' or t == 'number' then return false, m end
+  end
+  return false, e
+end
+local realpcall = pcall
+REAL.pcall = function(...)
+  if select('#', ...) == 0 then error("bad argument #1 to 'pcall' (value expected)", 2) end
+  return pfix(realpcall(...))
+end
+local realxpcall = xpcall
+REAL.xpcall = function(f, h)
+  return realxpcall(f, function(e)
+    if type(e) == 'userdata' then
+      local m, str = errval(e)
+      if m then e = str and m or {err = m} end
+    end
+    return h(e)
+  end)
+end
 REAL._G = REAL
 
 -- Redis' rand48 driven math.random
-REAL.math.random = function(m, n)
-  local r = py.rand()
-  if m == nil then return r end
-  if n == nil then
-    if m < 1 then error("bad argument #1 to 'random' (interval is empty)", 2) end
-    return math.floor(r * m) + 1
-  end
-  if m > n then error("bad argument #2 to 'random' (interval is empty)", 2) end
-  return math.floor(r * (n - m + 1)) + m
-end
-REAL.math.randomseed = function(s) py.seed(s) end
+REAL.math.random, REAL.math.randomseed = libs.random, libs.randomseed
 
-local function wrap(f, name)
-  return function(...)
-    local ok, a, b, c, d, e = py.lib(f, ...)
-    if not ok then error(a, 2) end
-    return a, b, c, d, e
-  end
-end
-local function wrapv(f)
-  return function(...)
-    local r = {py.lib(f, ...)}
-    if not r[1] then error(r[2], 2) end
-    return select(2, unpack(r, 1, table.maxn(r)))
-  end
-end
-local bit = {}
-for k, f in pairs(libs.bit) do bit[k] = wrap(f) end
-REAL.bit = bit
-REAL.struct = {pack = wrap(libs.struct_pack), unpack = wrapv(libs.struct_unpack),
-               size = wrap(libs.struct_size)}
+-- the library functions are Python callables (C functions for Lua); their errors arrive
+-- as userdata values that errval() turns back into the message
+REAL.bit = copy(libs.bit)
+REAL.struct = {pack = libs.struct_pack, unpack = libs.struct_unpack, size = libs.struct_size}
 local null = setmetatable({}, {__tostring = function() return 'null' end})
-REAL.cjson = {encode = wrap(libs.cjson_encode), decode = wrap(libs.cjson_decode), null = null}
-REAL.cmsgpack = {pack = wrap(libs.msgpack_pack), unpack = wrapv(libs.msgpack_unpack)}
+REAL.cjson = {encode = libs.cjson_encode, decode = libs.cjson_decode, null = null}
+REAL.cmsgpack = {pack = libs.msgpack_pack, unpack = libs.msgpack_unpack}
 
 local function userframe(level)
   while true do
@@ -96,9 +105,13 @@ local function where(level)
 end
 
 local redis = {}
+local pycall = py.call
+-- redis.call is the Python callable itself (a C function for Lua, so a tail call keeps the
+-- caller's frame for error positions); a command error is raised as a Python _CallError,
+-- which Lua sees as a userdata that pcall/xpcall/the handler turn into {err = message}
 redis.call = py.rcall
 redis.pcall = function(...)
-  local ok, r = py.call(false, ...)
+  local ok, r = pycall(false, ...)
   if ok then return r end
   return {err = r}
 end
@@ -164,10 +177,11 @@ REAL.loadstring = function(s, name)
 end
 
 local function handler(e)
-  if type(e) ~= 'table' then
-    local pe = py.take_error()
-    if pe then e = {err = pe} else e = {err = 'ERR ' .. tostring(e)} end
+  if type(e) == 'userdata' then
+    local m, str = errval(e)
+    if m then e = str and m or {err = m} end
   end
+  if type(e) ~= 'table' then e = {err = 'ERR ' .. tostring(e)} end
   if e.source == nil then
     local i = userframe(2)
     if i then e.source, e.line = i.source, i.currentline end
@@ -217,6 +231,12 @@ api.load_library = function(code, chunk, every)
   sethook()
   rawset(env, 'redis', nil)
   return ok, r
+end
+api.where = function()
+  -- called from Python inside a library callable: level 3 is the callable's caller
+  local i = getinfo(3, 'Sl')
+  if i and i.currentline > 0 then return i.short_src .. ':' .. i.currentline .. ': ' end
+  return ''
 end
 api.is_table = function(v) return type(v) == 'table' end
 api.null = null
@@ -271,16 +291,42 @@ class Rand48:
     """Redis' rand48 (redisLrand48) used for math.random."""
 
     def __init__(self):
-        self.seed(0)
+        # the state rand48 starts from when never seeded; Redis keeps one generator for
+        # the whole process and does not reseed it per script
+        self.x = 0x1234ABCD330E
 
     def seed(self, s):
         s = int(s) & 0xFFFFFFFF
         self.x = (s << 16) | 0x330E
 
+    def random(self, *args):
+        """math.random: a draw is taken before the arguments are checked, as in Lua."""
+        r = self.next()
+        n = len(args)
+        if n == 0:
+            return r
+        if n > 2:
+            raise libs.LibError("wrong number of arguments")
+        lo = 1
+        hi = _trunc(libs._arg(args[0], 1, "random"))
+        if n == 2:
+            lo = hi
+            hi = _trunc(libs._arg(args[1], 2, "random"))
+        if lo > hi:
+            raise libs.LibError("bad argument #%d to 'random' (interval is empty)" % n)
+        return math.floor(r * (hi - lo + 1)) + lo
+
+    def randomseed(self, s=None):
+        self.seed(_trunc(libs._arg(s, 1, "randomseed")))
+
     def next(self):
         self.x = (0x5DEECE66D * self.x + 0xB) & ((1 << 48) - 1)
         r = self.x >> 17
         return (r % 2147483647) / 2147483647.0
+
+
+def _trunc(x):
+    return int(x) if type(x) is int else int(math.trunc(x))
 
 
 class LuaEngine:
@@ -296,19 +342,22 @@ class LuaEngine:
         py = lua.table_from({
             b"call": self._call, b"errfmt": _errfmt, b"sha1": lambda s: hashlib.sha1(s).hexdigest().encode(),
             b"log": self._log, b"setresp": self._setresp, b"set_repl": self._set_repl,
-            b"hook": self._hook, b"rand": self.rand.next, b"seed": self.rand.seed,
-            b"lib": self._lib, b"rcall": self._rcall, b"take_error": self._take_error, b"register": self._register, b"acl": lambda *a: True,
+            b"hook": self._hook,
+            b"rcall": self._rcall, b"errval": _errval,
+            b"register": self._register, b"acl": lambda *a: True,
             b"version": server.redis_version.encode(),
             b"version_num": _version_num(server.redis_version),
         })
+        L = self._libfn
         lb = lua.table_from({
-            b"bit": lua.table_from({k.encode(): v for k, v in libs.BIT.items()}),
-            b"struct_pack": libs.struct_pack, b"struct_unpack": libs.struct_unpack,
-            b"struct_size": libs.struct_size,
-            b"cjson_encode": lambda v: libs.cjson_encode(lua, self.api.null, v),
-            b"cjson_decode": lambda s: libs.cjson_decode(lua, self.api.null, s),
-            b"msgpack_pack": libs.msgpack_pack,
-            b"msgpack_unpack": lambda s: libs.msgpack_unpack(lua, s),
+            b"bit": lua.table_from({k.encode(): L(v) for k, v in libs.BIT.items()}),
+            b"struct_pack": L(libs.struct_pack), b"struct_unpack": L(libs.struct_unpack),
+            b"struct_size": L(libs.struct_size),
+            b"cjson_encode": L(lambda v: libs.cjson_encode(lua, self.api.null, v)),
+            b"cjson_decode": L(lambda s: libs.cjson_decode(lua, self.api.null, s)),
+            b"msgpack_pack": L(libs.msgpack_pack),
+            b"msgpack_unpack": L(lambda s: libs.msgpack_unpack(lua, s)),
+            b"random": L(self.rand.random), b"randomseed": L(self.rand.randomseed),
         })
         self.api = lua.execute(SETUP, py, lb)
         self._compile = self.api.compile
@@ -316,17 +365,18 @@ class LuaEngine:
         self._fcall = self.api.fcall
 
     # ---- library calls ------------------------------------------------------------------
-    @staticmethod
-    def _lib(f, *args):
-        try:
-            r = f(*args)
-        except libs.LibError as e:
-            return False, str(e).encode()
-        except (TypeError, ValueError, OverflowError) as e:
-            return False, ("bad argument (%s)" % e).encode()
-        if type(r) is tuple:
-            return (True,) + r
-        return True, r
+    def _libfn(self, f):
+        """A library function as a Lua-callable: errors become _LibError (a string error
+        prefixed with the caller's position, as luaL_error does for C functions)."""
+        def call(*args):
+            try:
+                return f(*args)
+            except libs.LibError as e:
+                msg = str(e)
+            except (TypeError, ValueError, OverflowError) as e:
+                msg = "bad argument (%s)" % e
+            raise _LibError(self.api.where() + msg.encode())
+        return call
 
     def _log(self, level, msg):
         log = self.server.log
@@ -368,7 +418,6 @@ class LuaEngine:
         sc.refresh_plain()
         ctx.client = sc
         self.ctx = ctx
-        self.rand.seed(0)
         lua = self.lua
         keys_t = lua.table_from(list(keys))
         args_t = lua.table_from(list(args))
@@ -489,18 +538,10 @@ class LuaEngine:
         return None
 
     # ---- redis.call ----------------------------------------------------------------------
-    _pending_error = None
-
-    def _take_error(self):
-        e, self._pending_error = self._pending_error, None
-        return e
-
     def _rcall(self, *args):
         ok, r = self._call(True, *args)
         if ok:
             return r
-        # a Python exception becomes a Lua error; the xpcall handler picks the text up
-        self._pending_error = r
         raise _CallError(r)
 
     def _call(self, raise_errors, *args):
@@ -669,7 +710,19 @@ class LuaEngine:
 
 
 class _CallError(Exception):
-    pass
+    """A redis.call command error on its way through Lua (as a userdata error value)."""
+
+
+class _LibError(Exception):
+    """A library function's error: a plain string error value for Lua."""
+
+
+def _errval(e):
+    if isinstance(e, _CallError):
+        return e.args[0], False
+    if isinstance(e, _LibError):
+        return e.args[0], True
+    return None
 
 
 class _Dummy:
