@@ -344,9 +344,7 @@ def _incr(c, key, delta):
     new = cur + delta
     if new > _LLONG_MAX or new < _LLONG_MIN:
         raise ReplyError(errors.OVERFLOW)
-    if v is None and getattr(c.server.notifier, "flags", 0) & N.NEW:
-        c.server.notify(N.NEW, b"new", key, db)
-    db.set(key, b"%d" % new, keepttl=True)
+    db.set(key, b"%d" % new, keepttl=True)   # db.set sends the "new" event
     server = c.server
     server.dirty += 1
     if server.notifier is not None:
