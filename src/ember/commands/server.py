@@ -777,7 +777,12 @@ def shutdown(c, argv):
             raise ReplyError("ERR No shutdown in progress.")
         server.shutdown_requested = None
         return "OK"
-    if c.multi is not None or server.in_exec:
+    busy = server.busy_script
+    if busy is not None:
+        # another client while a script is past busy-reply-threshold: only NOSAVE goes
+        if save is not False:
+            raise ReplyError(busy.busy_error())
+    elif c.multi is not None or server.in_exec:
         raise ReplyError("ERR Command not allowed inside a transaction")
     check = server.subsystems.get("shutdown_check")
     if check is not None:

@@ -190,9 +190,15 @@ local function handler(e)
 end
 
 local hook
+-- functions of this runtime where a kill must not be raised: the error handler (an error
+-- there would be 'error in error handling') and the runners after their xpcall returns
+local nokill = {}
 hook = function()
   local msg = py.hook()
   if msg then
+    local cur = getinfo(2, 'f')
+    if cur and nokill[cur.func] then return end
+    -- from now on at every instruction, so a pcall in the script cannot swallow the kill
     sethook(hook, '', 1)
     local i = userframe(2)
     error({err = msg, source = i and i.source, line = i and i.currentline}, 0)
@@ -238,6 +244,8 @@ api.where = function()
   if i and i.currentline > 0 then return i.short_src .. ':' .. i.currentline .. ': ' end
   return ''
 end
+nokill[handler] = true; nokill[userframe] = true; nokill[where] = true
+nokill[api.run] = true; nokill[api.fcall] = true; nokill[api.load_library] = true
 api.is_table = function(v) return type(v) == 'table' end
 api.null = null
 return api
