@@ -32,20 +32,23 @@ def _start(port, *cmd):
     return t, out, conn
 
 
-def _wait_busy(port, deadline=10.0):
-    c = RawConn(port)
+def _wait_busy(c, deadline=10.0):
+    # c is connected (and served) before the script starts: a connection whose accept
+    # races with the script's start may only be served once the script ends
     end = time.time() + deadline
     while time.time() < end:
         r = c.call("PING")
         if r.startswith(b"-BUSY"):
-            return c, r
+            return r
         time.sleep(0.05)
     raise AssertionError("server never became busy")
 
 
 def test_busy_then_script_kill(srv):
+    c = RawConn(srv.port)
+    assert c.call("PING") == b"+PONG\r\n"
     t, out, conn = _start(srv.port, "EVAL", "while true do end", "0")
-    c, r = _wait_busy(srv.port)
+    r = _wait_busy(c)
     assert r == BUSY
     assert c.call("GET", "x") == BUSY
     # a connection opened while the script runs is served too
@@ -61,8 +64,10 @@ def test_busy_then_script_kill(srv):
 
 
 def test_script_that_wrote_is_unkillable_and_shutdown_nosave(srv):
+    c = RawConn(srv.port)
+    assert c.call("PING") == b"+PONG\r\n"
     t, out, conn = _start(srv.port, "EVAL", "redis.call('set','k','v') while true do end", "0")
-    c, r = _wait_busy(srv.port)
+    r = _wait_busy(c)
     assert r == BUSY
     assert c.call("SCRIPT", "KILL").startswith(b"-UNKILLABLE Sorry the script already executed "
                                                 b"write commands against the dataset.")
@@ -77,8 +82,10 @@ def test_function_busy_and_function_kill(srv):
     c = RawConn(srv.port)
     lib = "#!lua name=spin\nredis.register_function('spin', function() while true do end end)"
     assert c.call("FUNCTION", "LOAD", lib) == b"$4\r\nspin\r\n"
+    c2 = RawConn(srv.port)
+    assert c2.call("PING") == b"+PONG\r\n"
     t, out, conn = _start(srv.port, "FCALL", "spin", "0")
-    c2, r = _wait_busy(srv.port)
+    r = _wait_busy(c2)
     assert r == (b"-BUSY Redis is busy running a script. You can only call FUNCTION KILL or "
                  b"SHUTDOWN NOSAVE.\r\n")
     assert c2.call("SCRIPT", "KILL").startswith(b"-BUSY")

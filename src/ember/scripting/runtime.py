@@ -123,20 +123,17 @@ redis.status_reply = function(s)
   if type(s) ~= 'string' then error('wrong number or type of arguments', 2) end
   return {ok = s}
 end
-redis.sha1hex = function(s)
-  if s == nil then error('wrong number of arguments', 2) end
-  return py.sha1(tostring(s))
-end
+redis.sha1hex = py.sha1
 redis.log = function(level, ...)
-  if select('#', ...) == 0 then error('redis.log() requires two arguments or more.', 2) end
-  if type(level) ~= 'number' then error('First argument must be a number (log level).', 2) end
+  if select('#', ...) == 0 then error({err = 'ERR redis.log() requires two arguments or more.'}) end
+  if type(level) ~= 'number' then error({err = 'ERR First argument must be a number (log level).'}) end
   local parts = {}
   for i = 1, select('#', ...) do parts[#parts + 1] = tostring((select(i, ...))) end
   py.log(level, table.concat(parts, ' '))
 end
 redis.LOG_DEBUG, redis.LOG_VERBOSE, redis.LOG_NOTICE, redis.LOG_WARNING = 0, 1, 2, 3
 redis.setresp = function(n)
-  if n ~= 2 and n ~= 3 then error('RESP version must be 2 or 3.', 2) end
+  if n ~= 2 and n ~= 3 then error({err = 'ERR RESP version must be 2 or 3.'}) end
   py.setresp(n)
 end
 redis.set_repl = function(n)
@@ -338,6 +335,7 @@ def _trunc(x):
 
 
 class LuaEngine:
+    _lua_resp3 = False
     def __init__(self, server):
         self.server = server
         self.lua = lua51.LuaRuntime(encoding=None, register_eval=False,
@@ -348,7 +346,7 @@ class LuaEngine:
         self.script_client = None
         lua = self.lua
         py = lua.table_from({
-            b"call": self._call, b"errfmt": _errfmt, b"sha1": lambda s: hashlib.sha1(s).hexdigest().encode(),
+            b"call": self._call, b"errfmt": _errfmt, b"sha1": _sha1hex,
             b"log": self._log, b"setresp": self._setresp, b"set_repl": self._set_repl,
             b"hook": self._hook,
             b"rcall": self._rcall, b"errval": _errval,
@@ -440,6 +438,7 @@ class LuaEngine:
             ok, val = r[0], r[1] if len(r) > 1 else None
             if not ok:
                 raise self._error(val)
+            self._lua_resp3 = ctx.resp == 3
             return self.to_reply(val, ctx.caller.resp3)
         finally:
             server.in_exec -= 1
@@ -676,16 +675,21 @@ class LuaEngine:
                 return int(v)
             except OverflowError:
                 return -(1 << 63)
+        # booleans follow the script's protocol (redis.setresp), null the caller's
         if v is True:
-            return TRUE
-        if v is False or v is None:
-            return FALSE if (v is False and resp3) else None
+            return TRUE if self._lua_resp3 else 1
+        if v is False:
+            return FALSE if self._lua_resp3 else None
+        if v is None:
+            return None
         if lua_type(v) != "table":
             return None
         if depth > 1000:
             return ReplyError("ERR reached lua stack limit")
         err = v[b"err"]
         if isinstance(err, bytes):
+            if err[:1] == b"-":  # sent verbatim after the '-' Redis adds itself
+                return Raw(b"-" + err.replace(b"\r", b" ").replace(b"\n", b" ") + b"\r\n")
             return ReplyError(err.decode("utf-8", "replace"))
         ok = v[b"ok"]
         if isinstance(ok, bytes):
@@ -723,6 +727,22 @@ class _CallError(Exception):
 
 class _LibError(Exception):
     """A library function's error: a plain string error value for Lua."""
+
+
+def _sha1hex(*args):
+    if not args or args[0] is None:
+        raise _CallError(b"ERR wrong number of arguments")
+    s = args[0]
+    t = type(s)
+    if t is int:
+        s = b"%d" % s
+    elif t is float:
+        s = _num_str(s)
+    elif t is bool:
+        s = b"true" if s else b"false"
+    elif t is not bytes:
+        s = str(s).encode()
+    return hashlib.sha1(s).hexdigest().encode()
 
 
 def _errval(e):
