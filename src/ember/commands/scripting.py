@@ -12,6 +12,7 @@ from ..protocol.replies import Map, ReplyError, NO_REPLY
 from .registry import command
 
 _NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
+_FLAG_ORDER = (b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster", b"allow-cross-slot-keys")
 _SCRIPT_FLAGS = {b"no-writes", b"allow-oom", b"allow-stale", b"no-cluster", b"allow-cross-slot-keys"}
 
 
@@ -295,7 +296,8 @@ def function_list(c, argv):
         for f in lib.functions.values():
             from ..protocol.replies import SetReply
             funcs.append(Map([(b"name", f.name), (b"description", f.description),
-                              (b"flags", SetReply([x.decode() for x in f.flags]))]))
+                              (b"flags", SetReply([x.decode() for x in _FLAG_ORDER
+                                                   if x in f.flags]))]))
         items = [(b"library_name", lib.name), (b"engine", b"LUA"), (b"functions", funcs)]
         if withcode:
             items.append((b"library_code", lib.code))
@@ -328,7 +330,7 @@ def function_restore(c, argv):
         raise ReplyError("ERR syntax error")
     p = argv[2]
     if len(p) < 10 or int.from_bytes(p[-8:], "little") not in (0, crc64(p[:-8])):
-        raise ReplyError("ERR payload version or checksum are wrong")
+        raise ReplyError("ERR DUMP payload version or checksum are wrong")
     codes = _decode_functions(p[:-10])
     st = _state(c.server)
     fns = st.functions
@@ -350,39 +352,19 @@ def function_restore(c, argv):
 
 
 def _decode_functions(data):
-    from ..persistence.rdb import RdbError
+    """Library codes from a FUNCTION DUMP body (RDB strings, possibly LZF-compressed or
+    int-encoded, each after the FUNCTION2 opcode)."""
+    from ..persistence.rdb import RdbError, _Reader
     codes = []
-    i = 0
+    r = _Reader(data)
     try:
-        while i < len(data):
-            if data[i] != 0xF5:
+        while r.pos < len(data):
+            if r.byte() != 0xF5:
                 raise ReplyError("ERR given type is not a function")
-            i += 1
-            code, i = _read_string(data, i)
-            codes.append(code)
+            codes.append(r.string())
     except (IndexError, ValueError, RdbError):
-        raise ReplyError("ERR payload version or checksum are wrong") from None
+        raise ReplyError("ERR DUMP payload version or checksum are wrong") from None
     return codes
-
-
-def _read_string(d, i):
-    b = d[i]
-    t = b >> 6
-    if t == 0:
-        n = b & 0x3F
-        i += 1
-    elif t == 1:
-        n = ((b & 0x3F) << 8) | d[i + 1]
-        i += 2
-    elif b == 0x80:
-        n = int.from_bytes(d[i + 1:i + 5], "big")
-        i += 5
-    elif b == 0x81:
-        n = int.from_bytes(d[i + 1:i + 9], "big")
-        i += 9
-    else:
-        raise ValueError("unsupported string encoding")
-    return bytes(d[i:i + n]), i + n
 
 
 @command("function|stats")
@@ -420,7 +402,12 @@ def function_help(c, argv):
 def _fcall(c, argv, readonly):
     st = _state(c.server)
     f = st.functions.functions.get(argv[1])
-    n = _numkeys(argv)
+    try:
+        n = _numkeys(argv)
+    except ReplyError as e:
+        if e.message == "ERR value is not an integer or out of range":
+            raise ReplyError("ERR Bad number of keys provided") from None
+        raise
     if f is None:
         raise ReplyError("ERR Function not found")
     flags = set(f.flags)

@@ -159,8 +159,11 @@ for _, k in ipairs({'log','LOG_DEBUG','LOG_VERBOSE','LOG_NOTICE','LOG_WARNING','
 end
 loadredis.register_function = function(...)
   local ok, e = py.register(...)
-  if not ok then error(e, 2) end
+  if not ok then error({err = 'ERR ' .. e}) end
 end
+setmetatable(loadredis, {__index = function(t, k)
+  error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
+end})
 
 setmetatable(REAL, {__index = function(t, k)
   error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
@@ -472,7 +475,7 @@ class LuaEngine:
             if isinstance(val, bytes):
                 raise ReplyError("ERR Error compiling function: " + val.decode("utf-8", "replace"))
             err = self._error(val)
-            raise ReplyError("ERR Error registering functions: " + err.message.removeprefix("ERR "))
+            raise ReplyError("ERR Error registering functions: " + err.message)
         return regs
 
     def _register(self, *args):
