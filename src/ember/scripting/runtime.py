@@ -372,6 +372,7 @@ class LuaEngine:
         self._compile = self.api.compile
         self._run = self.api.run
         self._fcall = self.api.fcall
+        self._gc_step = lua.eval("function() collectgarbage('step', 100) end")
 
     # ---- library calls ------------------------------------------------------------------
     def _libfn(self, f):
@@ -455,7 +456,7 @@ class LuaEngine:
                 server._refresh_gate()
                 from .busy import hand_over
                 hand_over(server)
-            self.lua.execute("collectgarbage('step', 100)")
+            self._gc_step()
 
     def load_library(self, code, chunk):
         """Run a library's code with the loading API; returns the registrations."""
