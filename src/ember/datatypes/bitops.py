@@ -185,17 +185,29 @@ def signed_overflow(value: int, incr: int, bits: int, owtype: int):
     """(overflowed, result) for value+incr in a signed field of ``bits``."""
     mx = (1 << (bits - 1)) - 1
     mn = -mx - 1
-    total = value + incr
-    if mn <= total <= mx:
-        return False, total
+    # Redis computes the headroom in int64 arithmetic, which wraps for extreme values
+    # (e.g. SET i8 of -9223372036854775807 saturates to +127): reproduce that.
+    maxincr = _wrap64(mx - value)
+    minincr = _wrap64(mn - value)
+    if value > mx or (bits != 64 and incr > maxincr) or (value >= 0 and incr > 0 and incr > maxincr):
+        over = True
+    elif value < mn or (bits != 64 and value <= 0 and incr < 0 and incr < minincr):
+        over = False
+    else:
+        return False, value + incr
     if owtype == WRAP:
-        r = total & ((1 << bits) - 1)
+        r = (value + incr) & ((1 << bits) - 1)
         if r >> (bits - 1):
             r -= 1 << bits
         return True, r
     if owtype == SAT:
-        return True, mx if total > mx else mn
+        return True, mx if over else mn
     return True, None
+
+
+def _wrap64(x: int) -> int:
+    x &= (1 << 64) - 1
+    return x - (1 << 64) if x >> 63 else x
 
 
 def unsigned_overflow(value: int, incr: int, bits: int, owtype: int):

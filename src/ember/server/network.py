@@ -180,9 +180,12 @@ class EmberProtocol(asyncio.Protocol):
                         cmds = None
                         break
                 else:
-                    cmds = self._next_commands(out)
+                    # more commands only if bytes are left (a partial command, or the
+                    # one-command-at-a-time mode of unauthenticated clients)
+                    cmds = self._next_commands(out) if self.parser.buffered() else None
             if not c.closing and c.blocked is None and not c.paused:
-                self._check_qbuf(c)
+                if self.parser.buffered() > server.config.client_query_buffer_limit:
+                    self._check_qbuf(c)
         finally:
             c.pending_buf = None
             if out and self.transport is not None:
@@ -190,7 +193,8 @@ class EmberProtocol(asyncio.Protocol):
                 self.transport.write(data)
                 c.tot_net_out += len(data)
                 server.stats.total_net_output_bytes += len(data)
-                self.net.check_output_limits(c, self.transport)
+                if self.transport.get_write_buffer_size():  # all written at once: no limit to check
+                    self.net.check_output_limits(c, self.transport)
             if c.closing and self.transport is not None:
                 self.transport.close()
 
