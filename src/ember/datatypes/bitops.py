@@ -191,7 +191,7 @@ def signed_overflow(value: int, incr: int, bits: int, owtype: int):
     minincr = _wrap64(mn - value)
     if value > mx or (bits != 64 and incr > maxincr) or (value >= 0 and incr > 0 and incr > maxincr):
         over = True
-    elif value < mn or (bits != 64 and value <= 0 and incr < 0 and incr < minincr):
+    elif value < mn or (bits != 64 and incr < minincr) or (value < 0 and incr < 0 and incr < minincr):
         over = False
     else:
         return False, value + incr
