@@ -599,6 +599,12 @@ for _p in PARAMS:
 _FILE_DIRECTIVES = ("include", "rename-command", "user", "loadmodule", "sentinel")
 
 
+def no_effect_names():
+    """Parameters ember accepts and reports (CONFIG GET) but that change nothing in ember,
+    with the reason: ``[(name, note), ...]``."""
+    return [(p.name, p.note) for p in PARAMS if not p.effective]
+
+
 def lookup(name) -> Param | None:
     if isinstance(name, (bytes, bytearray)):
         name = bytes(name).decode("utf-8", "surrogateescape")
