@@ -102,6 +102,7 @@ _MBULK_HDR = {b"*%d" % i: i for i in range(1025)}
 # which grows argv as arguments really arrive (as Redis caps its preallocation).
 _HUGE_COUNT = re.compile(rb"[*~%|>][0-9]{6}").search
 _HUGE_STAR = re.compile(rb"\*[0-9]{6}").search   # literal prefix: sre skips with memchr
+_HUGE_OTHER = re.compile(rb"[~%|>][0-9]{6}").search
 _TYPE_BYTE = re.compile(rb"[+=(>~|%]").search     # measured cheaper than seven `in` scans
 _BULK_HDR = {b"$%d" % i: i for i in range(10000)}
 
@@ -507,11 +508,33 @@ class FastRequestParser:
             raw = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             self._chunks = []
             self._size = 0
+            if raw[0] != 42 or not self.authenticated or size > self.max_bulk_len:
+                self._to_py(raw)
+                continue
+            # The -P 1 case: one aggregate header in the buffer.  hiredis parses it and a walk
+            # over its few headers (_verify) proves it was plain multibulk, cheaper than the
+            # batch checks below.  Anything unexpected falls through to the general path.
+            # (A huge count after another aggregate type byte would make hiredis allocate.)
+            if raw.find(b"*", 1) < 0 and not raw[1:7].isdigit() and _HUGE_OTHER(raw) is None:
+                reader = self._reader
+                reader.feed(raw)
+                try:
+                    c = reader.gets()
+                    tail = reader.gets() if c is not False else None
+                except Exception:       # hiredis.ProtocolError
+                    c = tail = None
+                if tail is False and c.__class__ is list:
+                    k, pos = _verify((c,), raw)
+                    if k == 1 and pos == size:
+                        if out:
+                            out.append(c)
+                            return out
+                        return [c]
+                self._reader = hiredis.Reader()   # the general path re-reads raw from scratch
             # Rare cases: a huge aggregate count (to the Python parser) or a RESP3/simple
-            # type byte anywhere (to the tier-2 header walk).  memchr-speed checks first.
+            # type byte anywhere (to the tier-2 header walk).
             special = _TYPE_BYTE(raw) is not None
-            if (raw[0] != 42 or not self.authenticated or size > self.max_bulk_len
-                    or _HUGE_STAR(raw) is not None or (special and _HUGE_COUNT(raw) is not None)):
+            if _HUGE_STAR(raw) is not None or (special and _HUGE_COUNT(raw) is not None):
                 self._to_py(raw)
                 continue
             reader = self._reader
