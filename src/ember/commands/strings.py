@@ -345,9 +345,14 @@ def strlen(c, argv):
 
 def _incr(c, key, delta):
     db = c.db
-    v = db.lookup(key)
+    server = c.server
+    v = db.data.get(key)
+    if v is not None and db.expires and key in db.expires:
+        v = db.lookup(key)   # lazy expiry
     if v is None:
         cur = 0
+    elif type(v) is bytes and 0 < len(v) < 19 and v.isdigit() and (v[0] != 48 or len(v) == 1):
+        cur = int(v)         # the common case, without parse_int's general checks
     elif type(v) is bytes or type(v) is bytearray:
         cur = parse_int(bytes(v)) if len(v) <= 20 else _raise(errors.NOT_INTEGER)
     else:
@@ -355,11 +360,15 @@ def _incr(c, key, delta):
     new = cur + delta
     if new > _LLONG_MAX or new < _LLONG_MIN:
         raise ReplyError(errors.OVERFLOW)
-    db.set(key, b"%d" % new, keepttl=True)   # db.set sends the "new" event
-    server = c.server
-    server.dirty += 1
-    if server.notifier is not None:
+    if server.notifier is None:
+        db.data[key] = b"%d" % new
+        db.atime[key] = server.now_ms
+        if server.key_hooks:
+            db.modified(key)
+    else:
+        db.set(key, b"%d" % new, keepttl=True)   # db.set sends the "new" event
         server.notify(N.STRING, b"incrby", key, db)
+    server.dirty += 1
     return new
 
 

@@ -166,6 +166,8 @@ class EmberProtocol(asyncio.Protocol):
                             out.append(b"$%d\r\n%b\r\n" % (len(reply), reply))
                         elif t is str and reply == "OK":
                             out.append(OK)
+                        elif t is int:
+                            out.append(b":%d\r\n" % reply)
                         else:
                             encode_into(out, reply, c.resp3)
                     elif mode == REPLY_SKIP_NEXT:
