@@ -102,8 +102,6 @@ _MBULK_HDR = {b"*%d" % i: i for i in range(1025)}
 # which grows argv as arguments really arrive (as Redis caps its preallocation).
 _HUGE_COUNT = re.compile(rb"[*~%|>][0-9]{6}").search
 _HUGE_STAR = re.compile(rb"\*[0-9]{6}").search   # literal prefix: sre skips with memchr
-_HUGE_OTHER = re.compile(rb"[~%|>][0-9]{6}").search
-_TYPE_BYTE = re.compile(rb"[+=(>~|%]").search     # measured cheaper than seven `in` scans
 _BULK_HDR = {b"$%d" % i: i for i in range(10000)}
 
 _SPACE = frozenset(b" \t\n\v\f\r")     # C isspace()
@@ -515,7 +513,8 @@ class FastRequestParser:
             # over its few headers (_verify) proves it was plain multibulk, cheaper than the
             # batch checks below.  Anything unexpected falls through to the general path.
             # (A huge count after another aggregate type byte would make hiredis allocate.)
-            if raw.find(b"*", 1) < 0 and not raw[1:7].isdigit() and _HUGE_OTHER(raw) is None:
+            if (raw.find(b"*", 1) < 0 and not raw[1:7].isdigit()
+                    and len(raw.translate(None, b"~%|>")) == size):
                 reader = self._reader
                 reader.feed(raw)
                 try:
@@ -533,7 +532,7 @@ class FastRequestParser:
                 self._reader = hiredis.Reader()   # the general path re-reads raw from scratch
             # Rare cases: a huge aggregate count (to the Python parser) or a RESP3/simple
             # type byte anywhere (to the tier-2 header walk).
-            special = _TYPE_BYTE(raw) is not None
+            special = len(raw.translate(None, b"+=(>~|%")) != size   # C table scan, no regex
             if _HUGE_STAR(raw) is not None or (special and _HUGE_COUNT(raw) is not None):
                 self._to_py(raw)
                 continue
