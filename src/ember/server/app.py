@@ -225,7 +225,8 @@ class Server:
             for name in ("data", "expires", "atime"):
                 d = getattr(db, name)
                 n = len(d)
-                if sys.getsizeof(d) > 8 * (n * 48 + 4096):
+                # only once the table is nearly empty, so the copy stays a few ms
+                if sys.getsizeof(d) > 32 * (n * 48 + 4096):
                     setattr(db, name, dict(d))
                     shrunk = True
             if db.wheel.entries > 4 * len(db.expires) + 4096:
