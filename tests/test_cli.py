@@ -92,3 +92,25 @@ def test_version():
     for flag in ("--version", "-v"):
         r = subprocess.run(cmd + [flag], capture_output=True, env=ENV, timeout=30)
         assert r.returncode == 0 and r.stdout.startswith(b"Redis server v=7."), r
+
+
+def test_daemonize_detaches_and_writes_pidfile(tmp_path):
+    port = free_port()
+    pidfile = tmp_path / "ember.pid"
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
+    r = subprocess.run([sys.executable, "-m", "ember", "--port", str(port), "--bind", "127.0.0.1",
+                        "--save", "", "--dir", str(tmp_path), "--daemonize", "yes",
+                        "--pidfile", str(pidfile), "--logfile", str(tmp_path / "log")],
+                       env=env, timeout=30)
+    assert r.returncode == 0          # the foreground process returns at once
+    wait_port(port)
+    pid = int(pidfile.read_text())
+    try:
+        assert RawConn(port).call("PING") == b"+PONG\r\n"
+    finally:
+        os.kill(pid, signal.SIGTERM)
+    for _ in range(100):
+        if not pidfile.exists():
+            break
+        time.sleep(0.05)
+    assert not pidfile.exists()       # removed on clean shutdown

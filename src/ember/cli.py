@@ -42,11 +42,28 @@ def main(argv=None):
     return run(config)
 
 
+def _daemonize():
+    """Detach like redis-server's daemonize: fork (the parent exits 0), new session, standard
+    streams to /dev/null (with no logfile, logs go nowhere, as in Redis)."""
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    fd = os.open(os.devnull, os.O_RDWR)
+    for target in (0, 1, 2):
+        os.dup2(fd, target)
+    if fd > 2:
+        os.close(fd)
+
+
 def run(config):
     from .server.app import Server
     from .server.logging import Logger
     from .server.network import Network
 
+    if config.daemonize:
+        _daemonize()
+        if not config.pidfile:
+            config.pidfile = "/var/run/redis.pid"   # Redis' default when daemonized
     log = Logger(config.loglevel, config.logfile)
     if config.dir:
         try:

@@ -378,7 +378,7 @@ _DEFAULT_COBL = {"normal": (0, 0, 0), "slave": (256 * 1024 ** 2, 64 * 1024 ** 2,
 PARAMS = [
     # --- bool ---
     _b("rdbchecksum", True, mutable=False),
-    _b("daemonize", False, mutable=False, **NOOP),
+    _b("daemonize", False, mutable=False),
     _b("io-threads-do-reads", False, mutable=False, **NOOP),
     _b("always-show-logo", False, mutable=False),
     _b("protected-mode", True),
