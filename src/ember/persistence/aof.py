@@ -34,6 +34,8 @@ import sys
 import threading
 import time
 
+from .child import ForkedJob
+
 BASE, INCR, HIST = "b", "i", "h"
 
 
@@ -365,7 +367,7 @@ def install(server):
     return aof
 
 
-class Aof:
+class Aof(ForkedJob):
     def __init__(self, server):
         self.server = server
         self.state = "off"            # off | on | wait_rewrite
@@ -831,18 +833,6 @@ class Aof:
                 pass
         finally:
             os._exit(code)
-
-    def kill_child(self):
-        pid = self.child_pid
-        if pid is None:
-            return
-        try:
-            os.kill(pid, signal.SIGUSR1)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-        self._remove_temp(pid)
-        self.child_pid = None
 
     def _remove_temp(self, pid):
         for p in (self._temp_name(pid),):

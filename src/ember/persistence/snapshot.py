@@ -32,6 +32,8 @@ import os
 import signal
 import time
 
+from .child import ForkedJob
+
 from .. import REDIS_VERSION
 from . import convert
 from .rdb import (
@@ -77,7 +79,7 @@ def install(server):
     return snap
 
 
-class Snapshotter:
+class Snapshotter(ForkedJob):
     def __init__(self, server):
         self.server = server
         self.child_pid = None
@@ -265,18 +267,6 @@ class Snapshotter:
                 pass
         finally:
             os._exit(code)
-
-    def kill_child(self):
-        pid = self.child_pid
-        if pid is None:
-            return
-        try:
-            os.kill(pid, signal.SIGUSR1)
-            os.waitpid(pid, 0)
-        except OSError:
-            pass
-        self._remove_temp(pid)
-        self.child_pid = None
 
     def _remove_temp(self, pid):
         try:
