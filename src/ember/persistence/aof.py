@@ -846,15 +846,10 @@ class Aof(ForkedJob):
             pass
 
     def reap(self, block=False):
-        pid = self.child_pid
-        if pid is None:
+        done = self._wait_child(block)
+        if done is None:
             return
-        try:
-            got, status = os.waitpid(pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            got, status = pid, 1 << 8
-        if got == 0:
-            return
+        pid, status = done
         self.child_pid = None
         log = self.server.log
         self.last_rewrite_time = int(time.monotonic() - self.child_start)

@@ -27,3 +27,17 @@ class ForkedJob:
             pass
         self._remove_temp(pid)
         self.child_pid = None
+
+    def _wait_child(self, block=False):
+        """(pid, wait status) once the child has exited, else None.  A child that is
+        already gone counts as a failure (exit code 1)."""
+        pid = self.child_pid
+        if pid is None:
+            return None
+        try:
+            got, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            got, status = pid, 1 << 8
+        if got == 0:
+            return None
+        return pid, status
