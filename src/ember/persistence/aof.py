@@ -446,7 +446,11 @@ class Aof(ForkedJob):
         buf.append(encode_command(argv))
         if cfg.appendfsync == "always":
             if not self.server.in_exec:
-                self.flush(True)
+                # group commit: one write+fsync per event-loop turn, before any reply of
+                # that turn is sent; without a network loop (embedded) sync right away
+                net = getattr(self.server, "network", None)
+                if net is None or not net.hold_replies(self._sync_always):
+                    self.flush(True)
         elif not self.flush_pending:
             self.flush_pending = True
             try:
@@ -454,6 +458,12 @@ class Aof(ForkedJob):
             except RuntimeError:
                 self.flush_pending = False
                 self.flush(False)
+
+    def _sync_always(self):
+        if self.server.config.appendfsync == "always":
+            self.flush(True)
+        else:
+            self.flush(False)
 
     def _flush_soon(self):
         self.flush_pending = False

@@ -109,6 +109,8 @@ class EmberProtocol(asyncio.Protocol):
             return
         if c.pending_buf is not None:
             c.pending_buf.append(data)
+        elif self.net.held is not None:
+            self.net.held.append((self, data))
         else:
             self.transport.write(data)
             c.tot_net_out += len(data)
@@ -194,13 +196,21 @@ class EmberProtocol(asyncio.Protocol):
             c.pending_buf = None
             if out and self.transport is not None:
                 data = b"".join(out)
-                self.transport.write(data)
-                c.tot_net_out += len(data)
-                server.stats.total_net_output_bytes += len(data)
-                if self.transport.get_write_buffer_size():  # all written at once: no limit to check
-                    self.net.check_output_limits(c, self.transport)
+                held = self.net.held
+                if held is not None:
+                    # appendfsync always: replies wait for the group fsync (see hold_replies)
+                    held.append((self, data))
+                else:
+                    self.transport.write(data)
+                    c.tot_net_out += len(data)
+                    server.stats.total_net_output_bytes += len(data)
+                    if self.transport.get_write_buffer_size():  # all written at once: no limit to check
+                        self.net.check_output_limits(c, self.transport)
             if c.closing and self.transport is not None:
-                self.transport.close()
+                if self.net.held is not None:
+                    self.net.held.append((self, None))   # close after the parked replies
+                else:
+                    self.transport.close()
 
     def _next_commands(self, out):
         c = self.client
@@ -246,7 +256,50 @@ class Network:
         self.servers = []
         self.loop = None
         self.stop_event = None
+        self.held = None               # replies waiting for a group commit, or None
+        self._release_fns = []
         server.network = self
+
+    def hold_replies(self, before_release):
+        """Group commit (``appendfsync always``): from now until the end of this event-loop
+        turn, replies are parked instead of written; then ``before_release()`` runs once (it
+        writes and fsyncs the AOF) and the parked replies go out in order.  One fsync covers
+        every command that ran in the turn, as Redis' beforeSleep does.  Returns False when
+        there is no running loop (the caller must then sync by itself)."""
+        if self.loop is None:
+            return False
+        if self.held is None:
+            self.held = []
+            self.loop.call_soon(self._release_held)
+        if before_release not in self._release_fns:
+            self._release_fns.append(before_release)
+        return True
+
+    def _release_held(self):
+        fns, self._release_fns = self._release_fns, []
+        for fn in fns:
+            try:
+                fn()
+            except Exception as e:  # never lose the replies because of a sync error
+                self.server.log.warning("group commit error: %r" % (e,))
+        held, self.held = self.held, None
+        if not held:
+            return
+        stats = self.server.stats
+        for proto, data in held:
+            t = proto.transport
+            if t is None or t.is_closing():
+                continue
+            if data is None:
+                t.close()
+                continue
+            t.write(data)
+            c = proto.client
+            if c is not None:
+                c.tot_net_out += len(data)
+                stats.total_net_output_bytes += len(data)
+                if t.get_write_buffer_size():
+                    self.check_output_limits(c, t)
 
     def check_output_limits(self, c, transport):
         hook = self.server.subsystems.get("output_limits")
