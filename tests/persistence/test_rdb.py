@@ -14,7 +14,7 @@ from ember.persistence import (
 )
 from ember.persistence import lzf
 from ember.persistence.check import check_rdb_main
-from ember.persistence.crc64 import crc64_bytewise
+from ember.persistence.crc64 import crc64_bytewise, crc64_py
 from ember.persistence.encodings import lp_decode, lp_encode
 from oracle import REDIS_CHECK_RDB, REDIS_SERVER, Oracle, neutral_to_snapshot, snapshot, to_json
 
@@ -31,6 +31,51 @@ def test_crc64_check_value():
     data = random.Random(7).randbytes(100_003)
     assert crc64(data) == crc64_bytewise(data)
     assert crc64(data[5000:], crc64(data[:5000])) == crc64(data)
+
+
+def test_crc64_c_and_pure_python_agree():
+    import importlib
+    crcmod = importlib.import_module("ember.persistence.crc64")
+    data = random.Random(8).randbytes(70_001)
+    assert crc64_py(b"123456789") == 0xE9C6D914C4B8D9CA
+    for n in (0, 1, 7, 8, 9, 100, 2047, 2048, 2049, 5000, 70_001):
+        for init in (0, 0xDEADBEEF12345678):
+            want = crc64_py(data[:n], init)
+            assert crc64(data[:n], init) == want
+            assert crc64(memoryview(data)[:n], init) == want
+            assert crc64(bytearray(data[:n]), init) == want
+    if crcmod.BACKEND == "python":
+        pytest.skip("anycrc not installed: only the pure-Python CRC is in use")
+
+
+def test_lzf_c_and_pure_python_interoperate():
+    """Each implementation reads what the other writes (both are liblzf's format)."""
+    if lzf.BACKEND == "python":
+        pytest.skip("python-lzf not installed: only the pure-Python LZF is in use")
+    rnd = random.Random(4)
+    samples = [b"a" * 21, b"abcdefgh" * 200, os.urandom(300), b"x" * 70_000]
+    samples += [bytes(rnd.choice(b"abcd") for _ in range(rnd.randint(21, 3000)))
+                for _ in range(200)]
+    samples += [b"".join(rnd.choice([b"foo", b"bar", b"bazqux", os.urandom(5)])
+                         for _ in range(rnd.randint(5, 500))) for _ in range(100)]
+    for s in samples:
+        for c in (lzf.compress(s), lzf.compress_py(s)):
+            if c is None:
+                continue
+            assert lzf.decompress(c, len(s)) == s
+            assert lzf.decompress_py(c, len(s)) == s
+            for bad in (len(s) - 1, len(s) + 1):
+                with pytest.raises(lzf.LzfError):
+                    lzf.decompress(c, bad)
+                with pytest.raises(lzf.LzfError):
+                    lzf.decompress_py(c, bad)
+        # the bound: None when the output would not fit in len - 4 bytes (what Redis asks)
+        for fn in (lzf.compress, lzf.compress_py):
+            c = fn(s, len(s) - 4)
+            assert c is None or len(c) <= len(s) - 4
+    for fn in (lzf.decompress, lzf.decompress_py):
+        with pytest.raises(lzf.LzfError):
+            fn(b"\x20\x05", 10)
 
 
 def test_lzf_roundtrip():

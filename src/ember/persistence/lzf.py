@@ -7,7 +7,7 @@ byte"), the back-reference offset is ``((c & 0x1f) << 8 | next_byte) + 1`` and
 """
 from __future__ import annotations
 
-__all__ = ["compress", "decompress", "LzfError"]
+__all__ = ["compress", "decompress", "compress_py", "decompress_py", "LzfError", "BACKEND"]
 
 _MAX_LIT = 32
 _MAX_OFF = 1 << 13
@@ -18,7 +18,7 @@ class LzfError(ValueError):
     pass
 
 
-def decompress(data, expected_len: int | None = None) -> bytes:
+def decompress_py(data, expected_len: int | None = None) -> bytes:
     """Decompress *data*; if *expected_len* is given the output must match it."""
     src = bytes(data)
     n = len(src)
@@ -61,7 +61,7 @@ def decompress(data, expected_len: int | None = None) -> bytes:
     return bytes(out)
 
 
-def compress(data, max_out: int | None = None) -> bytes | None:
+def compress_py(data, max_out: int | None = None) -> bytes | None:
     """Compress *data*.  Returns None when the result would exceed *max_out*
     bytes (liblzf returns 0 in that case), or when the input is empty."""
     src = bytes(data)
@@ -122,3 +122,56 @@ def compress(data, max_out: int | None = None) -> bytes | None:
     if len(out) > limit:
         return None
     return bytes(out)
+
+
+# ---- the C implementation (liblzf through the python-lzf package), when installed -------
+
+try:
+    import lzf as _clzf
+    _clzf.compress, _clzf.decompress
+except (ImportError, AttributeError):  # pragma: no cover - exercised when the package is absent
+    _clzf = None
+
+if _clzf is not None:
+    _c_compress = _clzf.compress
+    _c_decompress = _clzf.decompress
+
+    def compress(data, max_out: int | None = None) -> bytes | None:
+        """Compress *data* (liblzf).  None when the result would exceed *max_out* bytes
+        or the input is empty."""
+        if not data:
+            return None
+        if type(data) is not bytes:
+            data = bytes(data)
+        if max_out is None:
+            n = len(data)
+            out = _c_compress(data, n + n // 16 + 64)   # room for liblzf's worst case
+            return out if out is not None and len(out) <= n + n // 32 + 2 else None
+        if max_out <= 0:
+            return None
+        return _c_compress(data, max_out)
+
+    def decompress(data, expected_len: int | None = None) -> bytes:
+        """Decompress *data* (liblzf); the output must be *expected_len* bytes long."""
+        if expected_len is None:
+            return decompress_py(data)
+        if expected_len <= 0:
+            if data:
+                raise LzfError("decompressed length mismatch")
+            return b""
+        if type(data) is not bytes:
+            data = bytes(data)
+        try:
+            # one spare byte: an output longer than announced is detected, not truncated
+            out = _c_decompress(data, expected_len + 1)
+        except ValueError as e:
+            raise LzfError(str(e)) from None
+        if out is None or len(out) != expected_len:
+            raise LzfError("decompressed length mismatch")
+        return out
+
+    BACKEND = "liblzf"
+else:  # pragma: no cover
+    compress = compress_py
+    decompress = decompress_py
+    BACKEND = "python"
