@@ -4,6 +4,7 @@ ember and on redis-server, one server at a time; prints requests/s and the ember
 
     python bench/bits_hll_geo_bench.py              # -n 20000 -c 20 -P 1
     python bench/bits_hll_geo_bench.py -n 50000 -P 16
+    python bench/bits_hll_geo_bench.py --only GEOSEARCH,BITCOUNT   # cases whose name starts so
 
 Data set up before the runs: a dense HLL "hd" (20000 elements), a 64 KB bitmap "bm", and a
 geo set "geo" of 5000 points around (13, 38).  Not part of the test suite.
@@ -101,21 +102,26 @@ def main():
     ap.add_argument("-n", type=int, default=20000)
     ap.add_argument("-c", type=int, default=20)
     ap.add_argument("-P", type=int, default=1)
+    ap.add_argument("--only", default="", help="comma-separated case-name prefixes")
     a = ap.parse_args()
+    cases = CASES
+    if a.only:
+        prefixes = [p.strip().upper() for p in a.only.split(",") if p.strip()]
+        cases = [cs for cs in CASES if any(cs[0].upper().startswith(p) for p in prefixes)]
     results = {}
     for kind in ("redis", "ember"):
         port = free_port()
         proc, d = start(kind, port)
         try:
             populate(port)
-            for name, argv in CASES:
+            for name, argv in cases:
                 results[(kind, name)] = bench(port, argv, a.n, a.c, a.P)
         finally:
             proc.terminate()
             proc.wait(10)
             shutil.rmtree(d, ignore_errors=True)
     print("%-16s %12s %12s %8s" % ("command", "redis rps", "ember rps", "ratio"))
-    for name, _ in CASES:
+    for name, _ in cases:
         r, e = results[("redis", name)], results[("ember", name)]
         print("%-16s %12.0f %12.0f %8.3f" % (name, r, e, e / r if r else float("nan")))
 

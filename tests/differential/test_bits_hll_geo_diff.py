@@ -235,8 +235,7 @@ _lat = st.floats(-85.05, 85.05, allow_nan=False)
        box=st.tuples(st.integers(1, 3000), st.integers(1, 3000)),
        proto=st.sampled_from([2, 3]))
 def test_random_geo(conns, pts, far, centre, radius, box, proto):
-    # Distinct points only: for equal distances Redis' order comes from its (unstable)
-    # qsort/pqsort, which ember does not imitate.
+    # Distinct points here; equal distances (ties) have their own test below.
     cx, cy = centre
     args = []
     seen = set()
@@ -259,8 +258,7 @@ def test_random_geo(conns, pts, far, centre, radius, box, proto):
             ("GEOSEARCH", "rg") + rect + ("WITHDIST",),
             ("GEORADIUS", "rg") + c + (radius, "m", "COUNT", "4", "ANY")]
     _check(conns, proto, cmds, norm=True)
-    # Sorted replies only when no two distances are equal: for ties Redis' order comes from
-    # its unstable qsort/pqsort, which ember does not imitate.
+    # Sorted replies only when no two distances are equal (ties: test_geo_ties).
     sorted_cmds = [("GEOSEARCH", "rg") + circle + ("ASC", "WITHCOORD"),
                    ("GEOSEARCH", "rg") + rect + ("DESC", "COUNT", "5")]
     e = conns[proto][0]
@@ -269,3 +267,33 @@ def test_random_geo(conns, pts, far, centre, radius, box, proto):
         if len(dists) != len(set(dists)):
             sorted_cmds = []
     _check(conns, proto, sorted_cmds + [("DEL", "rg")], norm=True)
+
+
+def test_geo_ties(conns):
+    """Equal distances (several members at one position): with COUNT below the number of
+    matches Redis orders them with its partial quicksort (pqsort, not stable), otherwise
+    with glibc's stable qsort; ember replays the same element moves.  Sizes above 40
+    exercise pqsort's ninther pivot; BYBOX, DESC, ANY and WITHDIST go the same way."""
+    import random
+    rng = random.Random(7)
+    for trial in range(40):
+        cx, cy = rng.uniform(-170, 170), rng.uniform(-80, 80)
+        locs = [(cx + rng.uniform(-0.3, 0.3), cy + rng.uniform(-0.3, 0.3))
+                for _ in range(rng.randint(1, 8))]
+        args = []
+        for _ in range(rng.randint(2, 90)):
+            x, y = rng.choice(locs)
+            args += ["%.6f" % x, "%.6f" % y, "m%d" % rng.randrange(1000)]
+        c = ("%.6f" % cx, "%.6f" % cy)
+        rad = rng.choice(["15", "40", "100"])
+        cmds = [("DEL", "tg"), ("GEOADD", "tg") + tuple(args)]
+        for order in ("ASC", "DESC"):
+            for k in (1, 4, 9, 45):
+                cmds.append(("GEOSEARCH", "tg", "FROMLONLAT") + c + ("BYRADIUS", rad, "km", order,
+                                                                    "COUNT", str(k), "WITHDIST"))
+            cmds.append(("GEOSEARCH", "tg", "FROMLONLAT") + c + ("BYBOX", rad, rad, "km", order,
+                                                                "COUNT", "6"))
+            cmds.append(("GEOSEARCH", "tg", "FROMLONLAT") + c + ("BYRADIUS", rad, "km", order))
+            cmds.append(("GEORADIUS", "tg") + c + (rad, "km", "COUNT", "3", "ANY", order))
+        _check(conns, 2, cmds)
+    _check(conns, 2, [("DEL", "tg")])

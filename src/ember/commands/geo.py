@@ -8,6 +8,8 @@ replies come out in the same order as Redis'.  Coordinates are printed as Redis'
 "human" long doubles (%.17Lf with trailing zeros trimmed), distances with 4 decimals.
 """
 
+import heapq
+import math
 from decimal import Decimal
 
 from .. import errors
@@ -148,57 +150,320 @@ def _member_pos(zv, member):
     return G.decode_score(s)
 
 
-def _search(zv, shape):
-    """Matching (dist_m, score, member, lon, lat) in Redis' discovery order."""
-    kind, x, y, conv, a, b = shape
-    if kind == "circle":
-        radius_m = a * conv
-        width_m = height_m = None
+# A partial sub-cell (some points may match, some not) holding more points than this is
+# split in four (at most _SPLIT_DEPTH levels below Redis' search step) before its points are
+# tested one by one; the sorted search (COUNT) splits the cells it visits more eagerly.
+_SPLIT_MIN = 48
+_SPLIT_MIN_SORTED = 8
+_SPLIT_DEPTH = 6
+
+
+def _cells(zv, shape):
+    """(roots, expand): the nodes of Redis' nine search cells in its discovery order (its
+    cell order, duplicates skipped as Redis skips them) and a function giving a node's
+    four sub-cells in ascending score order.  A node is
+    (order, bits, step, lon0, lon1, lat0, lat1, a, b, state, lo, hi, depth): index
+    positions [a, b) hold its points, state 1 when every point provably passes the shape
+    test (0: test each point), lo/hi bounds of their distance from the centre in metres.
+    Cells whose points provably all fail the test, and empty ones, get no node, which never
+    changes which points match nor their order."""
+    kind, x, y, conv, a_, b_ = shape
+    circle = kind == "circle"
+    if circle:
+        radius_m = a_ * conv
         bounds = G.bounding_box(x, y, radius_m, radius_m)
         est = radius_m
+        half_w = half_h = 0.0
     else:
-        width_m, height_m = a * conv, b * conv
-        bounds = G.bounding_box(x, y, width_m / 2, height_m / 2)
-        est = ((a / 2) * (a / 2) + (b / 2) * (b / 2)) ** 0.5 * conv
+        radius_m = 0.0
+        half_w, half_h = a_ * conv / 2, b_ * conv / 2
+        bounds = G.bounding_box(x, y, half_w, half_h)
+        est = ((a_ / 2) * (a_ / 2) + (b_ / 2) * (b_ / 2)) ** 0.5 * conv
+    bis = zv.index.bisect_left
+    bounds_of = G.cell_distance_bounds
+    box_state = G.box_cell_state
+
+    def node(order, bits, step, lon0, lon1, lat0, lat1, a, b, depth):
+        if a >= b:
+            return None
+        lo, hi = bounds_of(x, y, lon0, lon1, lat0, lat1)
+        if circle:
+            if lo > radius_m:
+                return None
+            state = 1 if hi < radius_m else 0
+        else:
+            state = box_state(x, y, half_w, half_h, lon0, lon1, lat0, lat1)
+            if state < 0:
+                return None
+        return (order, bits, step, lon0, lon1, lat0, lat1, a, b, state, lo, hi, depth)
+
+    def expand(n):
+        order, bits, step, lon0, lon1, lat0, lat1, a, b, state, lo, hi, depth = n
+        lat_m = (lat0 + lat1) / 2
+        lon_m = (lon0 + lon1) / 2
+        bits <<= 2
+        step += 1
+        depth += 1
+        shift = 52 - step * 2
+        p1 = bis((float((bits | 1) << shift), b""))
+        p2 = bis((float((bits | 2) << shift), b""))
+        p3 = bis((float((bits | 3) << shift), b""))
+        # child code: longitude bit << 1 | latitude bit, ascending score order
+        kids = (node(order, bits, step, lon0, lon_m, lat0, lat_m, a, p1, depth),
+                node(order, bits | 1, step, lon0, lon_m, lat_m, lat1, p1, p2, depth),
+                node(order, bits | 2, step, lon_m, lon1, lat0, lat_m, p2, p3, depth),
+                node(order, bits | 3, step, lon_m, lon1, lat_m, lat1, p3, b, depth))
+        return [k for k in kids if k is not None]
+
     cells = G.search_cells(x, y, est, bounds)
-    out = []
+    roots = []
     last = None
-    decode = G.decode_score
-    dist = G.distance
-    circle = kind == "circle"
-    # Cheap exact-safe prefilter: a point further in latitude than the radius (with a
-    # margin far above rounding error) is further than the radius on the sphere too.
-    lat_span = (radius_m / G.EARTH_RADIUS) / G.D_R * (1 + 1e-9) + 1e-12 if circle else 0.0
-    lat_lo, lat_hi = y - lat_span, y + lat_span
     for i, (bits, step) in enumerate(cells):
         if bits == 0 and step == 0:
             continue
         if last is not None and last != 0 and (bits, step) == cells[last]:
             continue
-        lo, hi = G.cell_score_range(bits, step)
-        for m, s in zv.range_by_score(float(lo), float(hi), False, True):
-            px, py = decode(s)
-            if circle:
-                if py < lat_lo or py > lat_hi:
-                    continue
-                d = dist(x, y, px, py)
-                if d > radius_m:
-                    continue
-            else:
-                if G.lat_distance(py, y) > height_m / 2:
-                    continue
-                if G.distance(px, py, x, py) > width_m / 2:
-                    continue
-                d = G.distance(x, y, px, py)
-            out.append((d, s, m, px, py))
         last = i
+        lon0, lon1, lat0, lat1 = G.decode_area(bits, step)
+        lo_s, hi_s = G.cell_score_range(bits, step)
+        n = node(i, bits, step, lon0, lon1, lat0, lat1,
+                 bis((float(lo_s), b"")), bis((float(hi_s), b"")), 0)
+        if n is not None:
+            roots.append(n)
+    return roots, expand
+
+
+def _splittable(n, min_points, partial_only=True):
+    return ((not n[9] or not partial_only) and n[8] - n[7] > min_points
+            and n[2] < G.STEP_MAX and n[12] < _SPLIT_DEPTH)
+
+
+def _scanner(zv, shape):
+    """A function scan(a, b, state, out, tag) appending the matches among index positions
+    [a, b) to ``out`` as (dist_m, score, member, lon, lat) -- or, with ``tag`` (a leaf's
+    discovery order), as (dist_m, tag, position, score, member, lon, lat)."""
+    kind, x, y, conv, a_, b_ = shape
+    circle = kind == "circle"
+    radius_m = a_ * conv
+    half_w, half_h = a_ * conv / 2, b_ * conv / 2
+    islice = zv.index.islice
+    decode = G.decode_score
+    sin, cos, asin, sqrt = math.sin, math.cos, math.asin, math.sqrt
+    D_R = G.D_R
+    R = G.EARTH_RADIUS
+    two_r = 2.0 * R
+    lon1r = x * D_R
+    lat1r = y * D_R
+    cos1 = cos(lat1r)
+    dist = G.distance
+    # Cheap exact-safe prefilter: a point further in latitude than the radius (with a
+    # margin far above rounding error) is further than the radius on the sphere too.
+    lat_span = (radius_m / R) / D_R * (1 + 1e-9) + 1e-12 if circle else 0.0
+    lat_lo, lat_hi = y - lat_span, y + lat_span
+
+    def scan(a, b, state, out, tag=None):
+        pos = a
+        for s, m in islice(a, b):
+            px, py = decode(s)
+            if not state:
+                if circle:
+                    if py < lat_lo or py > lat_hi:
+                        pos += 1
+                        continue
+                elif R * abs(py * D_R - lat1r) > half_h or dist(px, py, x, py) > half_w:
+                    pos += 1
+                    continue
+            # G.distance(x, y, px, py) with the centre's terms hoisted (same operations)
+            v = sin((px * D_R - lon1r) / 2)
+            if v == 0.0:
+                d = R * abs(py * D_R - lat1r)
+            else:
+                lat2r = py * D_R
+                u = sin((lat2r - lat1r) / 2)
+                d = two_r * asin(sqrt(u * u + cos1 * cos(lat2r) * v * v))
+            if circle and not state and d > radius_m:
+                pos += 1
+                continue
+            if tag is None:
+                out.append((d, s, m, px, py))
+            else:
+                out.append((d, tag, pos, s, m, px, py))
+            pos += 1
+
+    return scan
+
+
+def _search(zv, shape, limit=0):
+    """Matching (dist_m, score, member, lon, lat) in Redis' discovery order; with ``limit``
+    (COUNT ... ANY) the scan stops once that many were found, as Redis' does."""
+    scan = _scanner(zv, shape)
+    roots, expand = _cells(zv, shape)
+    out = []
+
+    def walk(n):
+        if _splittable(n, _SPLIT_MIN):
+            for k in expand(n):
+                if walk(k):
+                    return True
+            return False
+        scan(n[7], n[8], n[9], out)
+        return limit and len(out) >= limit
+
+    for n in roots:
+        if walk(n):
+            return out[:limit]
     return out
 
 
-def _search_any(zv, shape, limit):
-    """Like _search but stops once ``limit`` points were found (COUNT ... ANY)."""
-    res = _search(zv, shape)  # Redis stops scanning early; the first ``limit`` agree
-    return res[:limit]
+def _search_sorted(zv, shape, count, desc):
+    """The first ``count`` matches sorted by distance (ascending, or descending if
+    ``desc``), as Redis' search + pqsort gives them.  Cells are visited best-first (nearest
+    lower bound first; farthest upper bound first for DESC), split while worth it, and the
+    visit stops when no unvisited point can enter the result.  When distances tie around
+    the result, the full discovery-ordered array goes through _pqsort, since Redis' order
+    among equal distances comes from that sort."""
+    scan = _scanner(zv, shape)
+    roots, expand = _cells(zv, shape)
+    found = []
+    best = []   # min-heap of the best ``count`` keys (distance, negated for ASC)
+    push, replace, pop = heapq.heappush, heapq.heapreplace, heapq.heappop
+    if desc:
+        todo = [(-n[11], n[0], n[7], n) for n in roots]
+    else:
+        todo = [(n[10], n[0], n[7], n) for n in roots]
+    heapq.heapify(todo)
+    cut = False   # stopped early: more (strictly worse) matches exist
+    while todo:
+        key, _, _, n = pop(todo)
+        if len(best) >= count:
+            if desc:
+                cut = -key < best[0]
+            else:
+                cut = key > -best[0]
+            if cut:
+                break
+        if _splittable(n, _SPLIT_MIN_SORTED, False):
+            for k in expand(n):
+                push(todo, (-k[11] if desc else k[10], k[0], k[7], k))
+            continue
+        n0 = len(found)
+        scan(n[7], n[8], n[9], found, n[0])
+        for t in found[n0:]:
+            k = t[0] if desc else -t[0]
+            if len(best) < count:
+                push(best, k)
+            elif k > best[0]:
+                replace(best, k)
+    if desc:
+        found.sort(key=lambda t: (-t[0], t[1], t[2]))
+    else:
+        found.sort(key=lambda t: (t[0], t[1], t[2]))
+    if cut or len(found) > count:
+        ds = [t[0] for t in found[:count + 1]]
+        if len(set(ds)) != len(ds):
+            # ties decide membership or order: replay Redis' partial sort on everything
+            full = _search(zv, shape)
+            if len(full) > count:
+                _pqsort(full, 0, count - 1, desc)
+            else:
+                full.sort(key=lambda t: t[0], reverse=desc)
+            return full[:count]
+    # else everything matched and fits: Redis sorts it all with the C library's qsort, a
+    # stable merge sort in glibc, so ties keep the discovery order (the sort above)
+    return [(t[0], t[3], t[4], t[5], t[6]) for t in found[:count]]
+
+
+def _pqsort(arr, lrange, rrange, desc):
+    """Sort ``arr`` (tuples whose first item is the distance) in place so that positions
+    lrange..rrange hold what a full sort would put there, with the exact element moves of
+    the Bentley-McIlroy partial quicksort Redis uses for COUNT (its order among equal
+    distances is therefore Redis' order)."""
+    if desc:
+        def cmp(i, j):
+            a, b = arr[i][0], arr[j][0]
+            return -1 if a > b else (0 if a == b else 1)
+    else:
+        def cmp(i, j):
+            a, b = arr[i][0], arr[j][0]
+            return 1 if a > b else (0 if a == b else -1)
+
+    def swap(i, j):
+        arr[i], arr[j] = arr[j], arr[i]
+
+    def vecswap(i, j, n):
+        for k in range(n):
+            arr[i + k], arr[j + k] = arr[j + k], arr[i + k]
+
+    def med3(a, b, c):
+        if cmp(a, b) < 0:
+            if cmp(b, c) < 0:
+                return b
+            return c if cmp(a, c) < 0 else a
+        if cmp(b, c) > 0:
+            return b
+        return a if cmp(a, c) < 0 else c
+
+    def part(lo, n):
+        while True:
+            if n < 7:
+                for m in range(lo + 1, lo + n):
+                    j = m
+                    while j > lo and cmp(j - 1, j) > 0:
+                        swap(j, j - 1)
+                        j -= 1
+                return
+            pm = lo + n // 2
+            if n > 7:
+                pl = lo
+                pn = lo + n - 1
+                if n > 40:
+                    d = n // 8
+                    pl = med3(pl, pl + d, pl + 2 * d)
+                    pm = med3(pm - d, pm, pm + d)
+                    pn = med3(pn - 2 * d, pn - d, pn)
+                pm = med3(pl, pm, pn)
+            swap(lo, pm)
+            pa = pb = lo + 1
+            pc = pd = lo + n - 1
+            while True:
+                while pb <= pc:
+                    r = cmp(pb, lo)
+                    if r > 0:
+                        break
+                    if r == 0:
+                        swap(pa, pb)
+                        pa += 1
+                    pb += 1
+                while pb <= pc:
+                    r = cmp(pc, lo)
+                    if r < 0:
+                        break
+                    if r == 0:
+                        swap(pc, pd)
+                        pd -= 1
+                    pc -= 1
+                if pb > pc:
+                    break
+                swap(pb, pc)
+                pb += 1
+                pc -= 1
+            pn = lo + n
+            r = min(pa - lo, pb - pa)
+            vecswap(lo, pb - r, r)
+            r = min(pd - pc, pn - pd - 1)
+            vecswap(pb, pn - r, r)
+            r = pb - pa
+            if r > 1 and not (rrange < lo or lrange >= lo + r):
+                part(lo, r)
+            r = pd - pc
+            if r <= 1:
+                return
+            lo = pn - r
+            n = r
+            if rrange < lo or lrange >= lo + n:
+                return
+
+    part(0, len(arr))
 
 
 def _georadius_generic(c, argv, flags):
@@ -323,15 +588,17 @@ def _georadius_generic(c, argv, flags):
     if count and not sort and not anyf:
         sort = 1
     shape = (kind, x, y, conv, a, b)
-    found = _search_any(zv, shape, count) if anyf else _search(zv, shape)
+    if sort and count and not anyf:
+        found = _search_sorted(zv, shape, count, sort == -1)
+    else:
+        found = _search(zv, shape, count if anyf else 0)
+        # no COUNT, or ANY (at most COUNT found): Redis' full qsort, stable in glibc
+        if sort == 1:
+            found.sort(key=lambda t: t[0])
+        elif sort == -1:
+            found.sort(key=lambda t: t[0], reverse=True)
     if not found and storekey is None:
         return []
-    if sort == 1:
-        found.sort(key=lambda t: t[0])
-    elif sort == -1:
-        found.sort(key=lambda t: t[0], reverse=True)
-    if count and len(found) > count:
-        found = found[:count]
     if storekey is None:
         out = []
         opts = withdist or withhash or withcoord

@@ -52,7 +52,13 @@ def interleave(lat_i: int, lon_i: int) -> int:
 
 def deinterleave(bits: int):
     """(lat part, lon part)."""
-    return _squash(bits), _squash(bits >> 1)
+    t = _DEINT16 or _deint_table()
+    a = t[bits & 0xFFFF]
+    b = t[(bits >> 16) & 0xFFFF]
+    c = t[(bits >> 32) & 0xFFFF]
+    d = t[(bits >> 48) & 0xFFFF]
+    return ((a & 0xFF) | ((b & 0xFF) << 8) | ((c & 0xFF) << 16) | ((d & 0xFF) << 24),
+            (a >> 8) | ((b >> 8) << 8) | ((c >> 8) << 16) | ((d >> 8) << 24))
 
 
 def encode(lon: float, lat: float, step: int = STEP_MAX,
@@ -291,3 +297,103 @@ def cell_score_range(bits, step):
     """[min, max) of 52-bit scores inside a cell."""
     shift = 52 - step * 2
     return bits << shift, (bits + 1) << shift
+
+
+# ---- bounds over a cell (search pruning) -----------------------------------------------------
+# The search may skip a sub-cell whose points are all provably outside the shape and may skip
+# the exact test for one whose points are all provably inside.  The bounds below are computed
+# from the haversine terms (each bounded separately) and used with a safety margin far above
+# the rounding error of the exact formula, so no point is ever classified differently than the
+# exact per-point test would classify it.
+_MARGIN_REL = 1e-9
+_MARGIN_ABS = 1e-6   # metres
+_PAD = 1e-9          # degrees added around a cell
+
+
+def _circ(a: float) -> float:
+    """Circular distance (degrees, 0..180) of a longitude difference."""
+    a = abs(a) % 360.0
+    return 360.0 - a if a > 180.0 else a
+
+
+def lon_gaps(x: float, lon0: float, lon1: float):
+    """(min, max) circular longitude distance from ``x`` to the arc [lon0, lon1]."""
+    e0 = _circ(x - lon0)
+    e1 = _circ(x - lon1)
+    if lon0 <= x <= lon1:
+        lo = 0.0
+    else:
+        lo = e0 if e0 < e1 else e1
+    anti = x + 180.0 if x <= 0 else x - 180.0
+    if lon0 <= anti <= lon1:
+        hi = 180.0
+    else:
+        hi = e0 if e0 > e1 else e1
+    return lo, hi
+
+
+def lat_gaps(y: float, lat0: float, lat1: float):
+    d0 = abs(y - lat0)
+    d1 = abs(y - lat1)
+    lo = 0.0 if lat0 <= y <= lat1 else (d0 if d0 < d1 else d1)
+    return lo, (d0 if d0 > d1 else d1)
+
+
+def _hav_m(a: float) -> float:
+    if a >= 1.0:
+        return 2.0 * EARTH_RADIUS * (math.pi / 2)
+    return 2.0 * EARTH_RADIUS * math.asin(math.sqrt(a))
+
+
+def cell_distance_bounds(x, y, lon0, lon1, lat0, lat1):
+    """(lower, upper) bounds in metres of the distance from (x, y) to any point whose
+    coordinates lie in the rectangle (padded)."""
+    lon0 -= _PAD
+    lon1 += _PAD
+    lat0 -= _PAD
+    lat1 += _PAD
+    dlat_lo, dlat_hi = lat_gaps(y, lat0, lat1)
+    dlon_lo, dlon_hi = lon_gaps(x, lon0, lon1)
+    c0 = math.cos(lat0 * D_R)
+    c1 = math.cos(lat1 * D_R)
+    cmin = c0 if c0 < c1 else c1
+    cmax = 1.0 if lat0 <= 0.0 <= lat1 else (c0 if c0 > c1 else c1)
+    if cmin < 0.0:
+        cmin = 0.0
+    cy = math.cos(y * D_R)
+    s = math.sin(dlat_lo * D_R / 2)
+    t = math.sin(dlon_lo * D_R / 2)
+    a_lo = s * s + cy * cmin * t * t
+    s = math.sin(dlat_hi * D_R / 2)
+    t = math.sin(dlon_hi * D_R / 2)
+    a_hi = s * s + cy * cmax * t * t
+    lo = _hav_m(a_lo) * (1 - _MARGIN_REL) - _MARGIN_ABS
+    hi = _hav_m(a_hi) * (1 + _MARGIN_REL) + _MARGIN_ABS
+    return (lo if lo > 0.0 else 0.0), hi
+
+
+def box_cell_state(x, y, half_w, half_h, lon0, lon1, lat0, lat1):
+    """-1 when no point of the rectangle can pass the BYBOX test (latitude distance <=
+    half height, distance along the point's parallel <= half width), 1 when every point
+    passes, 0 otherwise."""
+    lon0 -= _PAD
+    lon1 += _PAD
+    lat0 -= _PAD
+    lat1 += _PAD
+    dlat_lo, dlat_hi = lat_gaps(y, lat0, lat1)
+    dlon_lo, dlon_hi = lon_gaps(x, lon0, lon1)
+    c0 = math.cos(lat0 * D_R)
+    c1 = math.cos(lat1 * D_R)
+    cmin = c0 if c0 < c1 else c1
+    cmax = 1.0 if lat0 <= 0.0 <= lat1 else (c0 if c0 > c1 else c1)
+    if cmin < 0.0:
+        cmin = 0.0
+    h_lo = EARTH_RADIUS * dlat_lo * D_R * (1 - _MARGIN_REL) - _MARGIN_ABS
+    h_hi = EARTH_RADIUS * dlat_hi * D_R * (1 + _MARGIN_REL) + _MARGIN_ABS
+    w_lo = _hav_m((cmin * math.sin(dlon_lo * D_R / 2)) ** 2) * (1 - _MARGIN_REL) - _MARGIN_ABS
+    w_hi = _hav_m((cmax * math.sin(dlon_hi * D_R / 2)) ** 2) * (1 + _MARGIN_REL) + _MARGIN_ABS
+    if h_lo > half_h or w_lo > half_w:
+        return -1
+    if h_hi < half_h and w_hi < half_w:
+        return 1
+    return 0
