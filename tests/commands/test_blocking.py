@@ -202,3 +202,28 @@ def test_blmpop_and_timeout_precision(srv, r):
     assert c.call("BLPOP", "x", "0.05") == b"*-1\r\n"
     assert 0.04 <= time.time() - t0 < 0.3
     c.close()
+
+
+def test_zset_pop_not_woken_by_another_type(srv, r):
+    # a list pushed to the key a BZPOPMIN waits on does not wake it (Redis serves only the
+    # blocked clients of the key's type); a zset added after the list is deleted does
+    c = send_blocking(srv, r, "BZPOPMIN", "k", "0")
+    r.rpush("k", "a")
+    time.sleep(0.05)
+    assert blocked(r) == 1
+    r.delete("k")
+    r.zadd("k", {"m": 2})
+    assert c.read_reply() == b"*3\r\n$1\r\nk\r\n$1\r\nm\r\n$1\r\n2\r\n"
+    c.close()
+
+
+def test_zset_pop_timeout_parsing(r):
+    # the same timeout rules as the list commands (hex, rounding up to a millisecond)
+    r.zadd("z", {"a": 1, "b": 2})
+    assert r.execute_command("BZPOPMIN", "z", "0x10") == (b"z", b"a", 1.0)
+    assert r.execute_command("BZPOPMAX", "z", "0.0001") == (b"z", b"b", 2.0)
+    t0 = time.time()
+    assert r.execute_command("BZPOPMIN", "z", "0.0001") is None
+    assert time.time() - t0 < 0.5
+    with pytest.raises(redis.ResponseError, match="timeout is negative"):
+        r.execute_command("BZPOPMIN", "z", "-1")

@@ -13,8 +13,10 @@ import math
 
 from .. import errors, glob
 from ..datatypes import zsettype as ZT
+from ..datatypes.zset import normalize_rank_range
 from ..datatypes.zsettype import ZSetValue
 from ..keyspace import notify as N
+from ..keyspace.blocking import block, parse_timeout, signal_key_ready
 from ..protocol.replies import NULL_ARRAY, ReplyError
 from .args import ArgReader, parse_float, parse_int
 from .generic import parse_scan_cursor, parse_scan_options
@@ -98,35 +100,9 @@ def parse_lex_range(bmin, bmax):
     return lo, lo_ex, hi, hi_ex, lo_kind, hi_kind
 
 
-def parse_timeout(b) -> float:
-    v = _strtod_strict(b)
-    if v is None or v in (math.inf, -math.inf):
-        raise ReplyError(errors.TIMEOUT_NOT_FLOAT)
-    if v < 0:
-        raise ReplyError(errors.TIMEOUT_NEGATIVE)
-    return v
-
-
-def _strtod_strict(b):
-    try:
-        return parse_float(b)
-    except ReplyError:
-        return None
-
-
 # ---- keyspace helpers -----------------------------------------------------------------------
 def _get(c, key):
     return c.db.get_typed(key, ZSetValue)
-
-
-def _signal_ready(c, key):
-    try:
-        from ..keyspace import blocking
-    except ImportError:  # blocking subsystem not present
-        return
-    fn = getattr(blocking, "signal_key_ready", None)
-    if fn is not None:
-        fn(c.db, key)
 
 
 def _touched(c, key, zv, event, n):
@@ -151,7 +127,7 @@ def store_zset(c, dst, zv, event):
     if len(zv):
         ZT.fit(zv, server.config)
         db.set(dst, zv)
-        _signal_ready(c, dst)
+        signal_key_ready(db, dst)
         server.notify(N.ZSET, event, dst, db)
         server.dirty += 1
         return len(zv)
@@ -241,7 +217,7 @@ def _zadd_generic(c, argv, start, incr):
     finally:
         if created and len(zv):
             db.add(key, zv)
-            _signal_ready(c, key)
+            signal_key_ready(db, key)
         if added or updated:
             if not created:
                 db.modified(key)
@@ -255,6 +231,25 @@ def _zadd_generic(c, argv, start, incr):
 @command("zadd")
 def zadd(c, argv):
     """ZADD key [NX | XX] [GT | LT] [CH] [INCR] score member [score member ...]"""
+    if len(argv) == 4:
+        sb = argv[2]
+        if sb.isdigit() and len(sb) <= 17:
+            # The common form, ZADD key score member into an existing zset, with a plain
+            # decimal score (exactly representable, never a flag): no option parsing.
+            key = argv[1]
+            db = c.db
+            zv = db.lookup(key)
+            if type(zv) is ZSetValue:
+                if zv.lp is not None:
+                    zv.reserve(1)
+                outcome = zv.add(argv[3], float(sb))
+                if outcome:         # ADDED or UPDATED (a digit score is never NaN)
+                    server = c.server
+                    db.modified(key)
+                    server.notify(N.ZSET, b"zadd", key, db)
+                    server.dirty += 1
+                    return 1 if outcome == ZT.ADDED else 0
+                return 0
     return _zadd_generic(c, argv, 2, False)
 
 
@@ -407,9 +402,41 @@ def _zrange_generic(c, argv, start, store, rangetype=None, reverse=None):
     return pairs_reply(c, pairs, withscores)
 
 
+def _rank_reply(c, zv, start, stop, reverse, withscores):
+    """ZRANGE by rank straight into the reply shape (no intermediate pair list)."""
+    idx = zv.index
+    n = len(idx)
+    r = normalize_rank_range(start, stop, n)
+    if r is None:
+        return []
+    a, b = r
+    if reverse:
+        a, b = n - b, n - a
+    it = idx.islice(a, b, reverse=reverse)
+    if not withscores:
+        return [m for _s, m in it]
+    if c.resp3:
+        return [[m, s] for s, m in it]
+    out = []
+    add = out.append
+    for s, m in it:
+        add(m)
+        add(s)
+    return out
+
+
 @command("zrange")
 def zrange(c, argv):
     """ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]"""
+    n = len(argv)
+    if n == 4 or (n == 5 and argv[4].upper() == b"WITHSCORES"):
+        # by rank, the common form: nothing else to parse
+        start = parse_int(argv[2])
+        stop = parse_int(argv[3])
+        zv = _get(c, argv[1])
+        if zv is None:
+            return []
+        return _rank_reply(c, zv, start, stop, False, n == 5)
     return _zrange_generic(c, argv, 1, None)
 
 
@@ -517,6 +544,14 @@ def pop_from(c, key, zv, count, maximum):
 
 
 def _zpop(c, argv, maximum):
+    if len(argv) == 2:
+        key = argv[1]
+        zv = _get(c, key)
+        if zv is None:
+            return []
+        m, s = zv.pop_one(maximum)        # a stored zset is never empty
+        _touched(c, key, zv, b"zpopmax" if maximum else b"zpopmin", 1)
+        return [m, s]
     if len(argv) > 3:
         raise ReplyError(errors.SYNTAX)
     count = None
@@ -593,33 +628,31 @@ def zmpop(c, argv):
 
 
 def _block(c, keys, timeout, retry):
-    try:
-        from ..keyspace import blocking
-    except ImportError:
-        return NULL_ARRAY
-    return blocking.block(c, keys, timeout, retry, NULL_ARRAY)
+    # a key of another type made ready (e.g. by LPUSH) does not wake a zset pop, as in Redis
+    return block(c, keys, timeout, retry, NULL_ARRAY, "zset")
+
+
+def _bzpop_first(c, keys, maximum):
+    """BZPOPMIN/BZPOPMAX: [key, member, score] from the first non-empty zset, or None."""
+    for key in keys:
+        zv = _get(c, key)
+        if zv is not None and len(zv):
+            m, s = zv.pop_one(maximum)
+            _touched(c, key, zv, b"zpopmax" if maximum else b"zpopmin", 1)
+            c.server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
+            return [key, m, s]
+    return None
 
 
 def _bzpop(c, argv, maximum):
     timeout = parse_timeout(argv[-1])
     keys = argv[1:-1]
-
-    def attempt(c=c):
-        for key in keys:
-            zv = _get(c, key)
-            if zv is not None and len(zv):
-                pairs = pop_from(c, key, zv, 1, maximum)
-                c.server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
-                m, s = pairs[0]
-                return [key, m, s]
-        return None
-
-    r = attempt()
+    r = _bzpop_first(c, keys, maximum)
     if r is not None:
         return r
     if c.multi is not None or c.in_exec or c.server.in_script:
         return NULL_ARRAY
-    return _block(c, keys, timeout, attempt)
+    return _block(c, keys, timeout, lambda cl: _bzpop_first(cl, keys, maximum))
 
 
 @command("bzpopmin")

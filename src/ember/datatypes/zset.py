@@ -416,8 +416,17 @@ class ZSet:
 
     # ---- pop / random --------------------------------------------------------------------
 
+    def pop_one(self, maximum: bool = False):
+        """Remove and return the lowest (highest if maximum) (member, score); the set must
+        not be empty.  O(log N), without the positional index a range needs."""
+        s, m = self.index.pop(-1 if maximum else 0)
+        del self.scores[m]
+        return m, s
+
     def pop_min(self, count: int = 1):
         """Remove and return up to count (member, score) pairs, lowest first."""
+        if count == 1 and self.scores:
+            return [self.pop_one(False)]
         n = min(count, len(self.index))
         if n <= 0:
             return []
@@ -427,6 +436,8 @@ class ZSet:
 
     def pop_max(self, count: int = 1):
         """Remove and return up to count (member, score) pairs, highest first."""
+        if count == 1 and self.scores:
+            return [self.pop_one(True)]
         total = len(self.index)
         n = min(count, total)
         if n <= 0:
