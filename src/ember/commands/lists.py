@@ -90,6 +90,25 @@ def _push_into(server, db, key, lv, values, left):
 def _push(c, argv, left, exists_only):
     db = c.db
     key = argv[1]
+    if len(argv) == 3:
+        # one element into an existing list: the common case, without the generic helper
+        lv = db.lookup(key)
+        if type(lv) is ListValue:
+            n = lv.push_one(argv[2], left)
+            server = c.server
+            if server.key_hooks:
+                db.modified(key)
+            if server.notifier is not None:
+                server.notify(N.LIST, b"lpush" if left else b"rpush", key, db)
+            server.dirty += 1
+            return n
+        if lv is not None:
+            raise ReplyError(errors.WRONGTYPE)
+        if exists_only:
+            return 0
+        lv = _push_into(c.server, db, key, None, (argv[2],), left)
+        c.server.dirty += 1
+        return 1
     lv = db.get_typed(key, ListValue)
     if lv is None and exists_only:
         return 0
@@ -125,6 +144,26 @@ def rpushx(c, argv):
 
 # ---- pop -------------------------------------------------------------------------------------
 def _pop(c, argv, left):
+    if len(argv) == 2:
+        # no count: the common case, without the generic helpers
+        db = c.db
+        key = argv[1]
+        lv = db.lookup(key)
+        if lv is None:
+            return None
+        if type(lv) is not ListValue:
+            raise ReplyError(errors.WRONGTYPE)
+        v = lv.pop_one(left)
+        server = c.server
+        server.dirty += 1
+        if server.notifier is not None:
+            server.notify(N.LIST, b"lpop" if left else b"rpop", key, db)
+        if not lv:
+            db.delete(key)
+            server.notify(N.GENERIC, b"del", key, db)
+        elif server.key_hooks:
+            db.modified(key)
+        return v
     if len(argv) > 3:
         raise ReplyError(errors.wrong_arity(argv[0].decode("utf-8", "replace").lower()))
     count = _positive(argv[2]) if len(argv) == 3 else None

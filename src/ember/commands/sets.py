@@ -49,10 +49,25 @@ def sadd(c, argv):
     """SADD key member [member ...]"""
     db = c.db
     key = argv[1]
-    s = _get(db, key)
+    s = db.lookup(key)
+    if len(argv) == 3 and type(s) is Set:
+        # one member into an existing set: the common case, without the loop
+        m = argv[2]
+        if m in s.pos:
+            return 0
+        server = c.server
+        s.add(m, server.config)
+        if server.key_hooks:
+            db.modified(key)
+        server.dirty += 1
+        if server.notifier is not None:
+            server.notify(N.SET, b"sadd", key, db)
+        return 1
     if s is None:
         s = Set.create(argv[2], len(argv) - 2, c.server.config)
         db.add(key, s)
+    elif type(s) is not Set:
+        raise ReplyError(errors.WRONGTYPE)
     cfg = c.server.config
     n = 0
     for m in argv[2:]:
@@ -153,13 +168,15 @@ def spop(c, argv):
             return None
         m = s.pop_random()
         server.dirty += 1
-        server.notify(N.SET, b"spop", key, db)
-        if not len(s):
+        if server.notifier is not None:
+            server.notify(N.SET, b"spop", key, db)
+        if not s.items:
             db.delete(key)
             server.notify(N.GENERIC, b"del", key, db)
-        else:
+        elif server.key_hooks:
             db.modified(key)
-        server.propagate_as([b"SREM", key, m])
+        if server.propagating:
+            server.propagate_as([b"SREM", key, m])
         return m
     count = parse_int(argv[2], "ERR value is out of range, must be positive")
     if count < 0:

@@ -160,6 +160,25 @@ class QuickList(deque):
         self.nbytes += sum(map(lp_entry_size, values))
         return len(self)
 
+    def push_one(self, value, left: bool) -> int:
+        """LPUSH/RPUSH of a single value (the common case, without a values list)."""
+        if self.lp:
+            self._grow((value,))
+        if left:
+            self.appendleft(value)
+        else:
+            self.append(value)
+        self.nbytes += lp_entry_size(value)
+        return len(self)
+
+    def pop_one(self, left: bool):
+        """LPOP/RPOP without a count on a non-empty list: the element."""
+        v = self.popleft() if left else self.pop()
+        self.nbytes -= lp_entry_size(v)
+        if not self.lp:
+            self._shrunk()
+        return v
+
     def lpop(self, count=None):
         """No count: the head element or None.  count: a list of up to count elements."""
         if count is None:

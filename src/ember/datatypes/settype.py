@@ -17,6 +17,8 @@ Invariants: ``pos[items[i]] == i`` for every i; members are ``bytes``.
 
 import random
 
+_random = random.random
+
 INTSET, LISTPACK, HASHTABLE = 0, 1, 2
 _NAMES = ("intset", "listpack", "hashtable")
 _I64_MIN = -(1 << 63)
@@ -103,10 +105,12 @@ class Set:
                 self.enc = HASHTABLE
             self._append(m)
             return True
+        items = self.items
         if enc == LISTPACK:
-            if len(self.items) >= config.set_max_listpack_entries or len(m) > config.set_max_listpack_value:
+            if len(items) >= config.set_max_listpack_entries or len(m) > config.set_max_listpack_value:
                 self.enc = HASHTABLE
-        self._append(m)
+        pos[m] = len(items)
+        items.append(m)
         return True
 
     def _append(self, m):
@@ -133,15 +137,30 @@ class Set:
     # ---- random access -------------------------------------------------------------------
     def random(self):
         items = self.items
-        return items[random.randrange(len(items))]
+        # int(random() * n) is uniform enough for any n < 2**50 and far cheaper than
+        # randrange(); Redis' own pick (random() % size) is no more uniform
+        return items[int(_random() * len(items))]
 
     def sample(self, k):
         """``k`` distinct random members (k <= len)."""
         return random.sample(self.items, k)
 
     def pop_random(self):
-        m = self.random()
-        self.remove(m)
+        """Remove and return a random member (the set must not be empty)."""
+        items = self.items
+        i = int(_random() * len(items))
+        m = items[i]
+        pos = self.pos
+        del pos[m]
+        if self.enc == LISTPACK:
+            del items[i]
+            for j in range(i, len(items)):
+                pos[items[j]] = j
+        else:
+            last = items.pop()
+            if i < len(items):
+                items[i] = last
+                pos[last] = i
         return m
 
     def rebuild(self, config):
