@@ -203,9 +203,16 @@ def test_info_fields_and_memory_usage():
     assert s["evicted_clients"] == "0"
     assert "total_eviction_exceeded_time" in s
     assert c.execute("MEMORY", "USAGE", "key:x") == PER_KEY - ev.bytes_size(7) + ev.bytes_size(5)
-    c.execute("HSET", "h", *[x for i in range(50) for x in ("f%d" % i, "v" * 20)])
-    assert c.execute("MEMORY", "USAGE", "h") > 50 * 40
-    assert c.execute("MEMORY", "USAGE", "h", "SAMPLES", "0") > 50 * 40
+    pairs = [x for i in range(50) for x in ("f%d" % i, "v" * 20)]
+    c.execute("HSET", "h", *pairs)                       # listpack: one packed bytes object
+    packed = c.execute("MEMORY", "USAGE", "h")
+    assert 50 * 24 < packed < 50 * 40
+    assert c.execute("MEMORY", "USAGE", "h", "SAMPLES", "0") == packed
+    c.execute("CONFIG", "SET", "hash-max-listpack-entries", "10")
+    c.execute("HSET", "h2", *pairs)                      # hashtable: a dict and 100 objects
+    assert c.execute("OBJECT", "ENCODING", "h2") == b"hashtable"
+    assert c.execute("MEMORY", "USAGE", "h2") > 50 * 100
+    assert c.execute("MEMORY", "USAGE", "h2", "SAMPLES", "0") > 50 * 100
     assert c.execute("MEMORY", "USAGE", "nosuch") is None
 
 

@@ -47,19 +47,33 @@ class FieldExpiry:
     def __init__(self, server):
         self.server = server
         self.heap = []
-        server.key_hooks.append(self.on_key)
+        self.hooked = False
         server.subsystems.setdefault("cron", []).append(self.cron)
 
     def track(self, db, key, h):
         when = h.next_expiry()
         if when is not None:
             heapq.heappush(self.heap, (when, db.id, key))
-            h.where = (db.id, key)
+            h.fx.where = (db.id, key)
+            if not self.hooked:
+                self.server.key_hooks.append(self.on_key)
+                self.hooked = True
 
     def on_key(self, db, key):
         v = db.data.get(key)
-        if type(v) is Hash and v.ttl and v.where != (db.id, key):
-            self.track(db, key, v)
+        if type(v) is Hash:
+            fx = v.fx
+            if fx is not None and fx.where != (db.id, key):
+                self.track(db, key, v)
+
+    def unhook(self):
+        """No hash is tracked any more: stop paying for the key hook on every write."""
+        if self.hooked:
+            try:
+                self.server.key_hooks.remove(self.on_key)
+            except ValueError:
+                pass
+            self.hooked = False
 
     def cron(self, server=None):
         server = self.server
@@ -72,7 +86,7 @@ class FieldExpiry:
             _, dbi, key = heapq.heappop(heap)
             db = server.dbs[dbi]
             h = db.data.get(key)
-            if type(h) is not Hash or not h.ttl:
+            if type(h) is not Hash or h.fx is None:
                 continue
             if db.expires and key in db.expires and db.expires[key] <= now:
                 continue  # the key itself expires: the keyspace's cycle owns that
@@ -86,7 +100,9 @@ class FieldExpiry:
                 nxt = h.next_expiry()
             if nxt is not None:
                 heapq.heappush(heap, (nxt, dbi, key))
-                h.where = (dbi, key)
+                h.fx.where = (dbi, key)
+        if not heap:
+            self.unhook()
 
 
 def field_expiry(server) -> FieldExpiry:
@@ -103,7 +119,7 @@ def expire_fields(server, db, key, h, now, limit=None):
         server.dirty += 1
         server.notify(N.HASH, b"hexpired", key, db)
         server.propagate_raw(db.id, [b"HDEL", key] + list(gone))
-        if not h.d:
+        if not h:
             db.remove_raw(key)
             db.modified(key)
             server.notify(N.GENERIC, b"del", key, db)
@@ -121,11 +137,12 @@ def _load(c, key):
         return None
     if type(h) is not Hash:
         raise ReplyError(errors.WRONGTYPE)
-    if h.ttl:
-        heap = h.heap
+    fx = h.fx
+    if fx is not None:
+        heap = fx.heap
         if heap and heap[0][0] <= c.server.now_ms:
             expire_fields(c.server, db, key, h, c.server.now_ms)
-            if not h.d:
+            if not h:
                 return None
     return h
 
@@ -154,10 +171,7 @@ def _hset_pairs(c, argv, name):
     h, _ = _load_or_create(c, key)
     cfg = c.server.config
     h.convert_for_args(cfg, argv[2:], (len(argv) - 2) // 2)
-    added = 0
-    for i in range(2, len(argv), 2):
-        if h.set(argv[i], argv[i + 1], cfg):
-            added += 1
+    added = h.set_pairs(argv, 2, cfg)
     _written(c, key, b"hset")
     return added
 
@@ -180,7 +194,7 @@ def hsetnx(c, argv):
     """HSETNX key field value"""
     key = argv[1]
     h = _load(c, key)
-    if h is not None and argv[2] in h.d:
+    if h is not None and h.get(argv[2]) is not None:
         return 0
     if h is None:
         h, _ = _load_or_create(c, key)
@@ -195,7 +209,7 @@ def hsetnx(c, argv):
 def hget(c, argv):
     """HGET key field"""
     h = _load(c, argv[1])
-    return None if h is None else h.d.get(argv[2])
+    return None if h is None else h.get(argv[2])
 
 
 @command("hmget")
@@ -204,8 +218,8 @@ def hmget(c, argv):
     h = _load(c, argv[1])
     if h is None:
         return [None] * (len(argv) - 2)
-    d = h.d
-    return [d.get(f) for f in argv[2:]]
+    get = h.get
+    return [get(f) for f in argv[2:]]
 
 
 @command("hdel")
@@ -223,7 +237,7 @@ def hdel(c, argv):
         db = c.db
         c.server.dirty += n
         c.server.notify(N.HASH, b"hdel", key, db)
-        if not h.d:
+        if not h:
             db.delete(key)
             c.server.notify(N.GENERIC, b"del", key, db)
         else:
@@ -235,7 +249,7 @@ def hdel(c, argv):
 def hlen(c, argv):
     """HLEN key"""
     h = _load(c, argv[1])
-    return 0 if h is None else len(h.d)
+    return 0 if h is None else len(h)
 
 
 @command("hstrlen")
@@ -244,7 +258,7 @@ def hstrlen(c, argv):
     h = _load(c, argv[1])
     if h is None:
         return 0
-    v = h.d.get(argv[2])
+    v = h.get(argv[2])
     return 0 if v is None else len(v)
 
 
@@ -252,28 +266,28 @@ def hstrlen(c, argv):
 def hexists(c, argv):
     """HEXISTS key field"""
     h = _load(c, argv[1])
-    return 1 if h is not None and argv[2] in h.d else 0
+    return 1 if h is not None and h.get(argv[2]) is not None else 0
 
 
 @command("hkeys")
 def hkeys(c, argv):
     """HKEYS key"""
     h = _load(c, argv[1])
-    return [] if h is None else list(h.d)
+    return [] if h is None else h.keys()
 
 
 @command("hvals")
 def hvals(c, argv):
     """HVALS key"""
     h = _load(c, argv[1])
-    return [] if h is None else list(h.d.values())
+    return [] if h is None else h.values()
 
 
 @command("hgetall")
 def hgetall(c, argv):
     """HGETALL key"""
     h = _load(c, argv[1])
-    return Map([] if h is None else list(h.d.items()))
+    return Map([] if h is None else h.items())
 
 
 @command("hincrby")
@@ -284,7 +298,7 @@ def hincrby(c, argv):
     h = _load(c, key)
     cur = 0
     if h is not None:
-        v = h.d.get(field)
+        v = h.get(field)
         if v is not None:
             cur = parse_int(v, NOT_INT_HASH)
     new = cur + incr
@@ -317,7 +331,7 @@ def hincrbyfloat(c, argv):
     h = _load(c, key)
     cur = 0
     if h is not None:
-        v = h.d.get(field)
+        v = h.get(field)
         if v is not None:
             try:
                 cur = parse_long_double(v)
@@ -343,8 +357,8 @@ def hrandfield(c, argv):
         h = _load(c, argv[1])
         if h is None:
             return None
-        keys = h.d
-        return next(iter(keys)) if len(keys) == 1 else random.choice(list(keys))
+        keys = h.keys()
+        return keys[0] if len(keys) == 1 else random.choice(keys)
     count = parse_int(argv[2])
     if count == _LLONG_MIN:
         raise ReplyError(RANGE_LONG)
@@ -358,7 +372,7 @@ def hrandfield(c, argv):
     h = _load(c, argv[1])
     if h is None or count == 0:
         return []
-    d = h.d
+    d = h.to_dict()
     fields = list(d)
     if count < 0:
         picks = random.choices(fields, k=-count)
@@ -391,16 +405,18 @@ def hscan(c, argv):
     m = None
     if pattern is not None and not glob.matches_everything(pattern):
         m = glob.compile(pattern)
-    d = h.d
     if not h.big:
-        nxt, page = 0, list(d)
+        nxt, page = 0, h.keys()
+        get = h.get
     else:
+        d = h.d                     # the hashtable encoding is always a dict
         if h.scans is None:
             h.scans = ScanSnapshots()
         nxt, page = h.scans.page(d, cursor, count)
+        get = d.get
     out = []
     for f in page:
-        v = d.get(f)
+        v = get(f)
         if v is None or (m is not None and not m(f)):
             continue
         out.append(f)
@@ -458,9 +474,8 @@ def _hexpire(c, argv, unit_ms, absolute):
     out = []
     updated = []
     deleted = []
-    d = h.d
     for f in fields:
-        if f not in d:
+        if h.get(f) is None:
             out.append(-2)
             continue
         cur = h.get_ttl(f)
@@ -489,7 +504,7 @@ def _hexpire(c, argv, unit_ms, absolute):
         server.notify(N.HASH, b"hexpire", key, db)
         props.append([b"HPEXPIREAT", key, b"%d" % when, b"FIELDS", b"%d" % len(updated)] + updated)
         field_expiry(server).track(db, key, h)
-    if not d:
+    if not h:
         db.delete(key)
         server.notify(N.GENERIC, b"del", key, db)
         props = [[b"DEL", key]]
@@ -534,9 +549,8 @@ def _field_ttls(c, argv, fmt):
         return [-2] * len(fields)
     now = c.server.now_ms
     out = []
-    d = h.d
     for f in fields:
-        if f not in d:
+        if h.get(f) is None:
             out.append(-2)
             continue
         when = h.get_ttl(f)
@@ -583,7 +597,7 @@ def hpersist(c, argv):
     out = []
     changed = False
     for f in fields:
-        if f not in h.d:
+        if h.get(f) is None:
             out.append(-2)
         elif h.persist(f):
             out.append(1)

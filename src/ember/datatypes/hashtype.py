@@ -1,121 +1,370 @@
 """The hash value (Redis type "hash"), with optional per-field expiry (Redis 7.4 HFE).
 
-Layout: ``d`` maps field -> value (a dict keeps insertion order, which is the order a
-listpack-encoded hash replies in).  Field TTLs live apart, only once some field has one:
-``ttl`` maps field -> absolute expiry (ms) and ``heap`` is a min-heap of (when, field) whose
-stale entries (field gone or its TTL changed) are skipped when they surface.
+Representation (``v``), chosen for memory: a dict of five fields costs ~240 bytes plus ~48
+per field and value object; the packed form below stores the same hash in one bytes object.
 
-Invariants:
-- every field in ``ttl`` is in ``d``;
-- ``big`` (hashtable encoding) never goes back to False, as in Redis;
-- the encoding is decided at write time with the limits in force then (Redis does the same:
-  lowering hash-max-listpack-* does not convert existing hashes).
+- **packed** (``type(v) is bytes``), used while the encoding is listpack and the hash fits:
+  a separator byte, then every field and every value, each followed by that separator::
+
+      S field1 S value1 S field2 S value2 S
+
+  The separator is the first byte of ``v`` and occurs in no field or value (``pack`` picks
+  the first of ``_SEPS`` that does not occur; a hash whose elements use them all stays a
+  dict).  Element ``k`` starts right after the k-th separator, so a match of ``S f S`` at
+  ``i`` is a field when ``v.count(S, 0, i)`` is even (a value otherwise).  Reads are a few
+  C-level bytes operations (find/count/slice/split); a write builds a new bytes object
+  (O(size), as a listpack insert is in Redis).  The empty hash is ``S``.
+- **dict** field -> value otherwise: always for the hashtable encoding, and for a listpack
+  hash that holds a separator in every candidate, or grew past ``PACK_MAX`` bytes.
+
+Both keep insertion order (new fields at the end, updates in place), the order a
+listpack-encoded hash replies in.  Callers use the methods (``get``, ``set``, ``items``...);
+``d`` remains as a compatibility property that turns the hash into a dict for good.
+
+``enc``: 0 listpack, 1 listpackex (a listpack that has carried field TTLs), 2 hashtable.
+Hashtable never goes back (as in Redis), and the encoding is decided at write time with the
+limits in force then (lowering hash-max-listpack-* does not convert existing hashes).
+
+Field TTLs live apart, only while some field has one: ``fx`` is a ``FieldTTLs`` (``ttl``
+field -> absolute expiry in ms, ``heap`` a min-heap of (when, field) whose stale entries are
+skipped when they surface, ``where`` the (db id, key) the active-expiry tracker saw the hash
+under) or None; every field in ``fx.ttl`` is in the hash, and ``fx`` is dropped when its last
+TTL goes.
 """
 
 import heapq
 
+_SEPS = (b"\x00", b"\xff", b"\x1f", b"\x01")
+PACK_MAX = 8192          # bytes: a bigger listpack hash is kept as a dict (cheaper writes)
+_ENCODINGS = ("listpack", "listpackex", "hashtable")
+_EMPTY = _SEPS[0]
+
+
+def pack(flat):
+    """``[f1, v1, f2, v2, ...]`` -> the packed bytes, or None when every candidate
+    separator occurs in some element."""
+    n = len(flat) + 1
+    framed = [b""]
+    framed += flat
+    framed.append(b"")
+    for sep in _SEPS:
+        p = sep.join(framed)
+        if p.count(sep) == n:
+            return p
+    return None
+
+
+def _flat(v):
+    """Packed bytes -> ``[f1, v1, ...]``."""
+    if len(v) == 1:
+        return []
+    return v[1:-1].split(v[:1])
+
+
+class FieldTTLs:
+    __slots__ = ("ttl", "heap", "where")
+
+    def __init__(self):
+        self.ttl = {}
+        self.heap = []
+        self.where = None
+
 
 class Hash:
     type_name = "hash"
-    __slots__ = ("d", "big", "ttl", "heap", "ex", "scans", "where")
+    __slots__ = ("v", "enc", "fx", "scans")
 
     def __init__(self):
-        self.d = {}
-        self.big = False         # True: "hashtable" encoding
-        self.ttl = None          # field -> when_ms, or None when no field has a TTL
-        self.heap = None
-        self.ex = False          # listpack that has carried field TTLs ("listpackex")
+        self.v = _EMPTY
+        self.enc = 0
+        self.fx = None           # FieldTTLs while some field has a TTL
         self.scans = None        # per-hash ScanSnapshots for HSCAN on a hashtable
-        self.where = None        # (db id, key) the active-expiry tracker last saw it under
+
+    @classmethod
+    def from_dict(cls, d, config=None):
+        """A hash holding ``d``'s pairs, encoded as a write with ``config``'s limits would
+        (no config: listpack)."""
+        h = cls()
+        if config is not None:
+            lim = config.hash_max_listpack_value
+            if len(d) > config.hash_max_listpack_entries:
+                h.enc = 2
+            else:
+                for k, v in d.items():
+                    if len(k) > lim or len(v) > lim:
+                        h.enc = 2
+                        break
+        h._store(dict(d))
+        return h
+
+    def _store(self, d):
+        """Keep dict ``d`` packed when the encoding allows it."""
+        if self.enc != 2 and d:
+            flat = [x for kv in d.items() for x in kv]
+            p = pack(flat) if sum(map(len, flat)) + len(flat) < PACK_MAX else None
+            if p is not None:
+                self.v = p
+                return
+        self.v = d
+
+    def _unpack(self) -> dict:
+        """Switch to the dict representation (encoding unchanged); returns the dict."""
+        v = self.v
+        if type(v) is bytes:
+            it = iter(_flat(v))
+            v = self.v = dict(zip(it, it))
+        return v
+
+    def _to_hashtable(self) -> dict:
+        self.enc = 2
+        return self._unpack()
+
+    # ---- compatibility views -----------------------------------------------------------
+    @property
+    def d(self):
+        """The live field -> value dict (unpacks the hash for good: prefer the methods)."""
+        return self._unpack()
+
+    @d.setter
+    def d(self, d):
+        self.v = d if type(d) is dict else dict(d)
+
+    @property
+    def big(self):
+        return self.enc == 2
+
+    @big.setter
+    def big(self, yes):
+        if yes:
+            self._to_hashtable()
+        elif self.enc == 2:
+            self.enc = 0
+
+    @property
+    def ex(self):
+        return self.enc == 1
+
+    @property
+    def ttl(self):
+        fx = self.fx
+        return None if fx is None else fx.ttl
+
+    @property
+    def heap(self):
+        fx = self.fx
+        return None if fx is None else fx.heap
 
     # ---- encoding ----------------------------------------------------------------------
     def encoding(self, config=None) -> str:
-        if self.big:
-            return "hashtable"
-        return "listpackex" if self.ex else "listpack"
+        return _ENCODINGS[self.enc]
 
     def convert_for_args(self, config, args, npairs):
         """HSET-style pre-check: any argument too long -> hashtable (before inserting, so a
         long field converts even if the field already exists).  ``npairs`` is unused: the
         entry limit is checked after each insert (the 7.0 oracle does not convert on the
         number of pairs alone)."""
-        if self.big:
+        if self.enc == 2:
             return
         limit = config.hash_max_listpack_value
         for a in args:
             if len(a) > limit:
-                self.big = True
+                self._to_hashtable()
                 return
 
     # ---- fields ------------------------------------------------------------------------
     def __len__(self):
-        return len(self.d)
+        v = self.v
+        if type(v) is bytes:
+            return v.count(v[:1]) >> 1
+        return len(v)
+
+    def __bool__(self):
+        v = self.v
+        return len(v) > 1 if type(v) is bytes else bool(v)
+
+    def __contains__(self, field):
+        return self.get(field) is not None
 
     def get(self, field):
-        return self.d.get(field)
+        v = self.v
+        if type(v) is not bytes:
+            return v.get(field)
+        sep = v[:1]
+        if sep in field:
+            return None
+        pat = sep + field + sep
+        i = v.find(pat)
+        while i >= 0:
+            if not v.count(sep, 0, i) & 1:
+                s = i + len(pat)
+                return v[s:v.find(sep, s)]
+            i = v.find(pat, i + 1)
+        return None
 
     def set(self, field, value, config) -> bool:
         """Set ``field``; a new value clears its TTL.  True when the field is new."""
-        d = self.d
-        if not self.big:
+        v = self.v
+        repack = False
+        if type(v) is bytes:
+            limit = config.hash_max_listpack_value
+            sep = v[:1]
+            if len(field) > limit or len(value) > limit:
+                v = self._to_hashtable()
+            elif sep in field or sep in value:
+                v = self._unpack()
+                repack = True           # with another separator, if one is free
+            else:
+                pat = sep + field + sep
+                i = v.find(pat)
+                while i >= 0 and v.count(sep, 0, i) & 1:
+                    i = v.find(pat, i + 1)
+                if i >= 0:
+                    s = i + len(pat)
+                    self.v = v[:s] + value + v[v.find(sep, s):]
+                    if self.fx is not None:
+                        self._drop_ttl(field)
+                    return False
+                if v.count(sep) >> 1 >= config.hash_max_listpack_entries:
+                    v = self._to_hashtable()
+                elif len(v) + len(field) + len(value) + 2 > PACK_MAX:
+                    v = self._unpack()
+                else:
+                    self.v = b"".join((v, field, sep, value, sep))
+                    return True
+        elif self.enc != 2:
             limit = config.hash_max_listpack_value
             if len(field) > limit or len(value) > limit:
-                self.big = True
-        new = field not in d
-        d[field] = value
-        if self.ttl is not None and not new:
-            self.ttl.pop(field, None)
-        if new and not self.big and len(d) > config.hash_max_listpack_entries:
-            self.big = True
+                self.enc = 2
+        new = field not in v
+        v[field] = value
+        if new:
+            if self.enc != 2 and len(v) > config.hash_max_listpack_entries:
+                self.enc = 2
+        elif self.fx is not None:
+            self._drop_ttl(field)
+        if repack and self.enc != 2:
+            self._store(v)
         return new
+
+    def set_pairs(self, args, start, config) -> int:
+        """HSET's ``field value ...`` from ``args[start:]`` (lengths already checked with
+        ``convert_for_args``); returns how many fields were new."""
+        v = self.v
+        n = len(args) - start
+        if (type(v) is bytes and len(v) == 1 and n > 2
+                and n >> 1 <= config.hash_max_listpack_entries):
+            # A new hash: pack it in one go when the fields are distinct.
+            flat = args[start:]
+            if len(set(flat[::2])) == n >> 1 and sum(map(len, flat)) + n < PACK_MAX:
+                p = pack(flat)
+                if p is not None:
+                    self.v = p
+                    return n >> 1
+        added = 0
+        for i in range(start, len(args), 2):
+            if self.set(args[i], args[i + 1], config):
+                added += 1
+        return added
 
     def set_keep_ttl(self, field, value, config):
         """Overwrite the value of an existing field keeping its TTL (HINCRBY & co.)."""
-        ttl = self.ttl.get(field) if self.ttl is not None else None
-        new = self.set(field, value, config)
-        if ttl is not None:
-            self.ttl[field] = ttl
-        return new
+        fx = self.fx
+        self.fx = None
+        try:
+            return self.set(field, value, config)
+        finally:
+            self.fx = fx
 
     def delete(self, field) -> bool:
-        if field in self.d:
-            del self.d[field]
-            if self.ttl is not None:
-                self.ttl.pop(field, None)
-            return True
-        return False
+        v = self.v
+        if type(v) is bytes:
+            sep = v[:1]
+            if sep in field:
+                return False
+            pat = sep + field + sep
+            i = v.find(pat)
+            while i >= 0 and v.count(sep, 0, i) & 1:
+                i = v.find(pat, i + 1)
+            if i < 0:
+                return False
+            self.v = v[:i] + v[v.find(sep, i + len(pat)):]
+        elif field in v:
+            del v[field]
+        else:
+            return False
+        if self.fx is not None:
+            self._drop_ttl(field)
+        return True
+
+    def keys(self):
+        v = self.v
+        if type(v) is bytes:
+            return _flat(v)[::2]
+        return list(v)
+
+    def values(self):
+        v = self.v
+        if type(v) is bytes:
+            return _flat(v)[1::2]
+        return list(v.values())
+
+    def items(self):
+        """A list of (field, value) pairs in the hash's order."""
+        v = self.v
+        if type(v) is bytes:
+            it = iter(_flat(v))
+            return list(zip(it, it))
+        return list(v.items())
+
+    def to_dict(self) -> dict:
+        """A new dict of the pairs."""
+        v = self.v
+        if type(v) is bytes:
+            it = iter(_flat(v))
+            return dict(zip(it, it))
+        return dict(v)
 
     # ---- field expiry --------------------------------------------------------------------
+    def _drop_ttl(self, field):
+        fx = self.fx
+        if fx.ttl.pop(field, None) is not None and not fx.ttl:
+            self.fx = None
+
     def get_ttl(self, field):
-        return self.ttl.get(field) if self.ttl is not None else None
+        fx = self.fx
+        return None if fx is None else fx.ttl.get(field)
 
     def set_ttl(self, field, when):
-        if self.ttl is None:
-            self.ttl = {}
-            self.heap = []
-        if not self.big:
-            self.ex = True
-        self.ttl[field] = when
-        heap = self.heap
+        fx = self.fx
+        if fx is None:
+            fx = self.fx = FieldTTLs()
+        if self.enc == 0:
+            self.enc = 1
+        fx.ttl[field] = when
+        heap = fx.heap
         heapq.heappush(heap, (when, field))
-        if len(heap) > 2 * len(self.ttl) + 32:
+        if len(heap) > 2 * len(fx.ttl) + 32:
             self._rebuild_heap()
 
     def persist(self, field) -> bool:
-        if self.ttl is not None and self.ttl.pop(field, None) is not None:
+        fx = self.fx
+        if fx is not None and field in fx.ttl:
+            self._drop_ttl(field)
             return True
         return False
 
     def _rebuild_heap(self):
-        self.heap = [(w, f) for f, w in self.ttl.items()]
-        heapq.heapify(self.heap)
+        fx = self.fx
+        fx.heap = [(w, f) for f, w in fx.ttl.items()]
+        heapq.heapify(fx.heap)
 
     def next_expiry(self):
         """Earliest field expiry (ms) or None."""
-        ttl = self.ttl
-        if not ttl:
+        fx = self.fx
+        if fx is None:
             return None
-        heap = self.heap
+        ttl = fx.ttl
+        heap = fx.heap
         while heap:
             when, f = heap[0]
             if ttl.get(f) == when:
@@ -125,39 +374,37 @@ class Hash:
 
     def expire_due(self, now, limit=None):
         """Delete the fields whose expiry is <= now; return them (at most ``limit``)."""
-        ttl = self.ttl
-        if not ttl:
+        fx = self.fx
+        if fx is None:
             return ()
-        heap = self.heap
+        ttl = fx.ttl
+        heap = fx.heap
         out = []
-        d = self.d
         while heap and heap[0][0] <= now:
             when, f = heapq.heappop(heap)
             if ttl.get(f) != when:
                 continue
-            del ttl[f]
-            del d[f]
+            self.delete(f)          # drops the TTL too (and fx with the last one)
             out.append(f)
             if limit is not None and len(out) >= limit:
                 break
         return out
 
     def has_ttls(self) -> bool:
-        return bool(self.ttl)
+        return self.fx is not None
 
     # ---- whole value ---------------------------------------------------------------------
     def copy(self):
         h = Hash()
-        h.d = dict(self.d)
-        h.big = self.big
-        h.ex = self.ex
-        if self.ttl:
-            h.ttl = dict(self.ttl)
+        v = self.v
+        h.v = v if type(v) is bytes else dict(v)
+        h.enc = self.enc
+        fx = self.fx
+        if fx is not None:
+            h.fx = FieldTTLs()
+            h.fx.ttl = dict(fx.ttl)
             h._rebuild_heap()
         return h
 
-    def items(self):
-        return self.d.items()
-
     def __repr__(self):
-        return "Hash(%r, ttl=%r)" % (self.d, self.ttl)
+        return "Hash(%r, enc=%s, ttl=%r)" % (self.items(), self.encoding(), self.ttl)

@@ -107,11 +107,15 @@ def value_size(v, samples: int = 5) -> int:
     name = getattr(v, "type_name", None)
     try:
         if name == "hash":
-            d = v.d
-            n = len(d)
-            s = 112 + sys.getsizeof(d) + int(n * _avg(iter(d.items()), samples)) - 56 * n
-            if v.ttl:
-                s += sys.getsizeof(v.ttl) + 32 * len(v.ttl)
+            d = v.v
+            if type(d) is bytes:            # packed (see datatypes/hashtype.py)
+                s = 64 + bytes_size(len(d))
+            else:
+                n = len(d)
+                s = 64 + sys.getsizeof(d) + int(n * _avg(iter(d.items()), samples)) - 56 * n
+            fx = v.fx
+            if fx is not None:
+                s += 64 + sys.getsizeof(fx.ttl) + 32 * len(fx.ttl) + sys.getsizeof(fx.heap)
             return s
         if name == "set":
             n = len(v.items)

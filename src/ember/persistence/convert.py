@@ -100,22 +100,11 @@ register("list", QuickList, _list_to, _list_from)
 # ------------------------------------------------------------------ hashes
 
 def _hash_to(h):
-    return h.d        # field TTLs are dropped (see the module doc)
+    return h          # its items() are the pairs; field TTLs are dropped (see the module doc)
 
 
 def _hash_from(d, config):
-    h = Hash()
-    h.d = d if type(d) is dict else dict(d)
-    if config is not None:
-        lim = config.hash_max_listpack_value
-        if len(h.d) > config.hash_max_listpack_entries:
-            h.big = True
-        else:
-            for k, v in h.d.items():
-                if len(k) > lim or len(v) > lim:
-                    h.big = True
-                    break
-    return h
+    return Hash.from_dict(d if type(d) is dict else dict(d), config)
 
 
 register("hash", Hash, _hash_to, _hash_from)

@@ -1,0 +1,165 @@
+"""The hash value's two representations (packed bytes / dict): same answers as a dict model,
+encodings as Redis decides them, field TTL bookkeeping."""
+
+from types import SimpleNamespace
+
+from hypothesis import given, settings, strategies as st
+
+from ember.datatypes.hashtype import PACK_MAX, Hash, pack
+
+CFG = SimpleNamespace(hash_max_listpack_entries=128, hash_max_listpack_value=64)
+
+
+def make(pairs, cfg=CFG):
+    h = Hash()
+    for f, v in pairs:
+        h.set(f, v, cfg)
+    return h
+
+
+def test_small_hash_is_one_packed_bytes_object():
+    h = make([(b"field:01", b"value:0001"), (b"field:02", b"value:0002")])
+    assert type(h.v) is bytes
+    assert h.v == b"\x00field:01\x00value:0001\x00field:02\x00value:0002\x00"
+    assert h.encoding() == "listpack"
+    assert len(h) == 2 and h
+    assert h.get(b"field:02") == b"value:0002"
+    assert h.get(b"field:0") is None and h.get(b"value:0001") is None
+
+
+def test_a_value_equal_to_a_field_name_is_not_a_field():
+    h = make([(b"a", b"b"), (b"b", b"x"), (b"c", b"a")])
+    assert h.get(b"b") == b"x"
+    assert h.get(b"x") is None
+    assert h.set(b"x", b"1", CFG) is True
+    assert h.set(b"b", b"2", CFG) is False
+    assert h.items() == [(b"a", b"b"), (b"b", b"2"), (b"c", b"a"), (b"x", b"1")]
+    assert h.delete(b"x") and not h.delete(b"x")
+    assert h.delete(b"a")
+    assert h.items() == [(b"b", b"2"), (b"c", b"a")]
+    assert h.get(b"b") == b"2"
+
+
+def test_empty_fields_and_values():
+    h = make([(b"", b""), (b"k", b""), (b"", b"v")])
+    assert h.items() == [(b"", b"v"), (b"k", b"")]
+    assert h.get(b"") == b"v" and h.get(b"k") == b""
+    assert h.delete(b"")
+    assert h.items() == [(b"k", b"")]
+
+
+def test_separator_in_the_data_picks_another_one():
+    h = make([(b"a\x00b", b"1")])
+    assert type(h.v) is bytes and h.v[:1] != b"\x00"
+    assert h.get(b"a\x00b") == b"1" and h.get(b"a") is None
+    sep = h.v[:1]
+    h.set(b"x", b"has" + sep + b"it", CFG)          # repacked with a separator still free
+    assert type(h.v) is bytes
+    assert h.get(b"x") == b"has" + sep + b"it"
+    assert h.items() == [(b"a\x00b", b"1"), (b"x", b"has" + sep + b"it")]
+
+
+def test_every_separator_used_keeps_a_dict_reported_as_listpack():
+    h = make([(b"f", b"\x00\xff\x1f\x01")])
+    assert type(h.v) is dict
+    assert h.encoding() == "listpack"
+    assert h.get(b"f") == b"\x00\xff\x1f\x01"
+    assert pack([b"\x00\xff\x1f\x01"]) is None
+
+
+def test_conversion_to_hashtable_by_entries_and_by_length():
+    cfg = SimpleNamespace(hash_max_listpack_entries=3, hash_max_listpack_value=8)
+    h = make([(b"a", b"1"), (b"b", b"2"), (b"c", b"3")], cfg)
+    assert h.encoding() == "listpack"
+    h.set(b"d", b"4", cfg)
+    assert h.encoding() == "hashtable" and type(h.v) is dict
+    h.delete(b"d")
+    h.delete(b"c")
+    assert h.encoding() == "hashtable"                  # never goes back
+    g = make([(b"a", b"1")], cfg)
+    g.set(b"b", b"123456789", cfg)
+    assert g.encoding() == "hashtable"
+    assert g.items() == [(b"a", b"1"), (b"b", b"123456789")]
+
+
+def test_set_pairs_packs_a_new_hash_in_one_go_and_handles_duplicates():
+    h = Hash()
+    args = [b"HSET", b"k", b"f1", b"v1", b"f2", b"v2", b"f1", b"v3"]
+    assert h.set_pairs(args, 2, CFG) == 2
+    assert h.items() == [(b"f1", b"v3"), (b"f2", b"v2")]
+    g = Hash()
+    assert g.set_pairs([b"f1", b"v1", b"f2", b"v2"], 0, CFG) == 2
+    assert g.v == b"\x00f1\x00v1\x00f2\x00v2\x00"
+    assert g.set_pairs([b"f2", b"x", b"f3", b"y"], 0, CFG) == 1
+    assert g.items() == [(b"f1", b"v1"), (b"f2", b"x"), (b"f3", b"y")]
+
+
+def test_a_big_listpack_hash_is_kept_as_a_dict():
+    cfg = SimpleNamespace(hash_max_listpack_entries=1000, hash_max_listpack_value=64)
+    h = Hash()
+    for i in range(200):
+        h.set(b"field:%04d" % i, b"v" * 60, cfg)
+    assert PACK_MAX < 200 * 72
+    assert type(h.v) is dict and h.encoding() == "listpack"
+    assert len(h) == 200 and h.get(b"field:0199") == b"v" * 60
+
+
+def test_field_ttls_and_their_state_go_with_the_last_ttl():
+    h = make([(b"a", b"1"), (b"b", b"2"), (b"c", b"3")])
+    h.set_ttl(b"a", 100)
+    h.set_ttl(b"b", 200)
+    assert h.encoding() == "listpackex" and h.has_ttls()
+    assert h.next_expiry() == 100
+    assert h.set_keep_ttl(b"a", b"9", CFG) is False
+    assert h.get_ttl(b"a") == 100 and h.get(b"a") == b"9"
+    h.set(b"b", b"new", CFG)                            # a new value clears the TTL
+    assert h.get_ttl(b"b") is None
+    assert h.expire_due(99) == []
+    assert h.expire_due(150) == [b"a"]
+    assert h.items() == [(b"b", b"new"), (b"c", b"3")]
+    assert h.fx is None and not h.has_ttls() and h.next_expiry() is None
+    assert h.encoding() == "listpackex"                 # stays, as in Redis
+    h.set_ttl(b"c", 300)
+    assert h.persist(b"c") and not h.persist(b"c")
+    assert h.fx is None
+
+
+def test_copy_is_independent():
+    h = make([(b"a", b"1")])
+    h.set_ttl(b"a", 50)
+    g = h.copy()
+    g.set(b"a", b"2", CFG)
+    assert h.get(b"a") == b"1" and h.get_ttl(b"a") == 50
+    assert g.get(b"a") == b"2" and g.get_ttl(b"a") is None
+
+
+def test_from_dict_and_the_compatibility_view():
+    h = Hash.from_dict({b"a": b"1", b"b": b"2"}, CFG)
+    assert type(h.v) is bytes and h.encoding() == "listpack"
+    assert Hash.from_dict({b"a": b"x" * 65}, CFG).encoding() == "hashtable"
+    d = h.d                                             # unpacks for good: a live dict
+    d[b"c"] = b"3"
+    assert h.get(b"c") == b"3" and len(h) == 3
+
+
+_elem = st.binary(max_size=6) | st.sampled_from([b"\x00", b"\xff", b"a\x1f", b"\x01", b"a"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["set", "del", "get"]), _elem, _elem), max_size=40))
+def test_matches_a_dict_model(ops):
+    cfg = SimpleNamespace(hash_max_listpack_entries=16, hash_max_listpack_value=5)
+    h = Hash()
+    model = {}
+    for op, f, v in ops:
+        if op == "set":
+            assert h.set(f, v, cfg) == (f not in model)
+            model[f] = v
+        elif op == "del":
+            assert h.delete(f) == (f in model)
+            model.pop(f, None)
+        assert h.get(f) == model.get(f)
+        assert len(h) == len(model)
+    assert h.items() == list(model.items())
+    assert h.keys() == list(model) and h.values() == list(model.values())
+    assert h.to_dict() == model
