@@ -64,11 +64,21 @@ def _backlen_size(l: int) -> int:
     return 5
 
 
+# NUM_START[c]: 1 when a string starting with byte c may spell an integer ('-' or a digit)
+NUM_START = bytes(1 if c == 45 or 48 <= c <= 57 else 0 for c in range(256))
+# a short string entry: header byte (0x80 | n), the bytes, back-length n + 1
+_LP_STR_HEAD = [bytes((0x80 | n,)) for n in range(64)]
+_LP_STR_BACK = [bytes((n + 1,)) for n in range(64)]
+
+
 def lp_entry(item) -> bytes:
     """Encode one listpack entry (encoding + data + backlen)."""
-    if isinstance(item, int):
+    if type(item) is int:
         v = item
     else:
+        n = len(item)
+        if n < 64 and (not n or not NUM_START[item[0]]):   # the common case: short text
+            return _LP_STR_HEAD[n] + item + _LP_STR_BACK[n]
         v = as_int(item)
     if v is not None:
         if 0 <= v <= 127:
@@ -106,62 +116,68 @@ def lp_encode(items) -> bytes:
     return lp_from_entries([lp_entry(x) for x in items])
 
 
-def lp_decode(blob) -> list:
-    """Decode a listpack into a list of bytes (strings) and ints."""
-    b = bytes(blob)
+_SMALL_INTS = [b"%d" % i for i in range(128)]
+
+
+def lp_decode(blob, as_bytes: bool = False) -> list:
+    """Decode a listpack into a list of bytes (strings) and ints; with *as_bytes* integer
+    entries come back as their decimal strings (what a list, set or hash holds)."""
+    b = blob if type(blob) is bytes else bytes(blob)
     n = len(b)
     if n < 7:
         raise ValueError("listpack too short")
-    total, count = struct.unpack_from("<IH", b, 0)
+    total, count = _unpack_lp_header(b, 0)
     if total != n:
         raise ValueError("listpack total bytes mismatch")
+    if b[n - 1] != 0xFF:
+        raise ValueError("listpack missing terminator")
     out = []
     append = out.append
     pos = 6
+    last = n - 1          # the terminator's offset
     frm = int.from_bytes
-    while True:
-        if pos >= n:
-            raise ValueError("listpack missing terminator")
+    small = _SMALL_INTS if as_bytes else None
+    while pos < last:
         c = b[pos]
-        if c < 0x80:
-            append(c)
-            size = 1
-        elif c < 0xC0:
-            l = c & 0x3F
-            size = 1 + l
-            append(b[pos + 1:pos + size])
-        elif c < 0xE0:
+        if c < 0x80:        # 7-bit unsigned int: encoding byte + 1 backlen byte
+            append(small[c] if as_bytes else c)
+            pos += 2
+            continue
+        if c < 0xC0:        # string up to 63 bytes
+            e = pos + 1 + (c & 0x3F)
+            append(b[pos + 1:e])
+            size = e - pos
+        elif c < 0xE0:      # 13-bit signed int
             v = ((c & 0x1F) << 8) | b[pos + 1]
-            append(v - 8192 if v >= 4096 else v)
+            if v >= 4096:
+                v -= 8192
+            append(b"%d" % v if as_bytes else v)
             size = 2
-        elif c < 0xF0:
-            l = ((c & 0x0F) << 8) | b[pos + 1]
-            size = 2 + l
+        elif c < 0xF0:      # string up to 4095 bytes
+            size = 2 + (((c & 0x0F) << 8) | b[pos + 1])
             append(b[pos + 2:pos + size])
         elif c == 0xF0:
-            l = frm(b[pos + 1:pos + 5], "little")
-            size = 5 + l
+            size = 5 + frm(b[pos + 1:pos + 5], "little")
             append(b[pos + 5:pos + size])
-        elif c == 0xF1:
-            append(frm(b[pos + 1:pos + 3], "little", signed=True)); size = 3
-        elif c == 0xF2:
-            append(frm(b[pos + 1:pos + 4], "little", signed=True)); size = 4
-        elif c == 0xF3:
-            append(frm(b[pos + 1:pos + 5], "little", signed=True)); size = 5
-        elif c == 0xF4:
-            append(frm(b[pos + 1:pos + 9], "little", signed=True)); size = 9
+        elif 0xF1 <= c <= 0xF4:
+            w = _INT_WIDTHS[c - 0xF1]
+            v = frm(b[pos + 1:pos + 1 + w], "little", signed=True)
+            append(b"%d" % v if as_bytes else v)
+            size = 1 + w
         elif c == 0xFF:
-            if pos != n - 1:
-                raise ValueError("listpack terminator before end")
-            break
+            raise ValueError("listpack terminator before end")
         else:
             raise ValueError(f"invalid listpack entry encoding 0x{c:02x}")
-        pos += size + _backlen_size(size)
-        if pos >= n:
-            raise ValueError("listpack entry past end")
+        pos += size + (1 if size < 128 else _backlen_size(size))
+    if pos != last:
+        raise ValueError("listpack entry past end")
     if count != 65535 and count != len(out):
         raise ValueError("listpack element count mismatch")
     return out
+
+
+_INT_WIDTHS = (2, 3, 4, 8)
+_unpack_lp_header = struct.Struct("<IH").unpack_from
 
 
 # --------------------------------------------------------------- ziplist

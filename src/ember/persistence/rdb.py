@@ -23,8 +23,11 @@ from typing import Any, Iterable, Iterator, NamedTuple
 
 from . import lzf
 from .crc64 import crc64
+
+_lzf_decompress = lzf.decompress
+_lzf_compress = lzf.compress
 from .encodings import (
-    as_int, intset_decode, intset_encode, lp_decode, lp_entry, lp_from_entries,
+    NUM_START, as_int, intset_decode, intset_encode, lp_decode, lp_entry, lp_from_entries,
     to_bytes, ziplist_decode, zipmap_decode,
 )
 
@@ -154,6 +157,10 @@ _LIST_SIZE_LIMITS = {-1: 4096, -2: 8192, -3: 16384, -4: 32768, -5: 65536}
 # ------------------------------------------------------------------ encoding
 
 _pack_B = struct.Struct("B").pack
+_pack_b = struct.Struct("<b").pack
+_pack_h = struct.Struct("<h").pack
+_pack_i = struct.Struct("<i").pack
+_pack_q = struct.Struct("<q").pack
 _pack_be32 = struct.Struct(">I").pack
 _pack_be64 = struct.Struct(">Q").pack
 
@@ -168,23 +175,28 @@ def enc_len(n: int) -> bytes:
     return b"\x81" + _pack_be64(n)
 
 
+_LEN6 = [bytes((n,)) for n in range(64)]
+
+
 def enc_string(s: bytes, compress: bool = True) -> bytes:
     n = len(s)
-    if 0 < n <= 11:
-        v = as_int(s)
-        if v is not None:
-            if -128 <= v <= 127:
-                return b"\xc0" + v.to_bytes(1, "little", signed=True)
-            if -32768 <= v <= 32767:
-                return b"\xc1" + v.to_bytes(2, "little", signed=True)
-            if -2147483648 <= v <= 2147483647:
-                return b"\xc2" + v.to_bytes(4, "little", signed=True)
-    elif compress and n > 20:
-        c = lzf.compress(s, n - 4)
+    if n <= 11:
+        if n and NUM_START[s[0]]:
+            v = as_int(s)
+            if v is not None:
+                if -128 <= v <= 127:
+                    return b"\xc0" + _pack_b(v)
+                if -32768 <= v <= 32767:
+                    return b"\xc1" + _pack_h(v)
+                if -2147483648 <= v <= 2147483647:
+                    return b"\xc2" + _pack_i(v)
+        return _LEN6[n] + s
+    if n > 20 and compress:
+        c = _lzf_compress(s, n - 4)
         if c is not None:
             return b"\xc3" + enc_len(len(c)) + enc_len(n) + c
     if n < 64:
-        return _pack_B(n) + s
+        return _LEN6[n] + s
     return enc_len(n) + s
 
 
@@ -366,6 +378,8 @@ class _Reader:
     __slots__ = ("buf", "pos", "end", "base")
 
     def __init__(self, buf, pos=0, end=None, base=0):
+        if type(buf) is not bytes:
+            buf = bytes(buf)      # slices of bytes are the strings handed out
         self.buf = buf
         self.pos = pos
         self.end = len(buf) if end is None else end
@@ -412,34 +426,37 @@ class _Reader:
         return v
 
     def string(self) -> bytes:
-        start = self.pos
-        p = start
         buf = self.buf
-        if p < self.end:
-            c = buf[p]
-            if c < 64:  # fast path: short raw string
-                e = p + 1 + c
-                if e <= self.end:
-                    self.pos = e
-                    return bytes(buf[p + 1:e])
-        v, enc = self.length_or_enc()
-        if not enc:
-            return bytes(self.read(v))
-        if v == 0:
-            return str(int.from_bytes(self.read(1), "little", signed=True)).encode()
-        if v == 1:
-            return str(int.from_bytes(self.read(2), "little", signed=True)).encode()
-        if v == 2:
-            return str(int.from_bytes(self.read(4), "little", signed=True)).encode()
-        if v == 3:
+        p = self.pos
+        end = self.end
+        if p >= end:
+            raise self.err("unexpected end of data")
+        c = buf[p]
+        if c < 64:  # the common case: a short raw string
+            e = p + 1 + c
+            if e > end:
+                raise self.err(f"unexpected end of data (wanted {c} bytes)", p + 1)
+            self.pos = e
+            return buf[p + 1:e]
+        if c < 0xC0:
+            v, _ = self.length_or_enc()
+            return self.read(v)
+        self.pos = p + 1
+        if c == 0xC3:
             clen = self.length()
             ulen = self.length()
             data = self.read(clen)
             try:
-                return lzf.decompress(data, ulen)
+                return _lzf_decompress(data, ulen)
             except lzf.LzfError as e:
-                raise self.err(f"invalid LZF data: {e}", start) from None
-        raise self.err(f"unknown string encoding {v}", start)
+                raise self.err(f"invalid LZF data: {e}", p) from None
+        if c == 0xC0:
+            return b"%d" % int.from_bytes(self.read(1), "little", signed=True)
+        if c == 0xC1:
+            return b"%d" % int.from_bytes(self.read(2), "little", signed=True)
+        if c == 0xC2:
+            return b"%d" % int.from_bytes(self.read(4), "little", signed=True)
+        raise self.err(f"unknown string encoding {c & 0x3F}", p)
 
     def double_str(self) -> float:
         n = self.byte()
@@ -481,6 +498,18 @@ def _pairs(items, conv_second):
         raise ValueError("odd number of elements")
     it = iter(items)
     return [(to_bytes(a), conv_second(b)) for a, b in zip(it, it)]
+
+
+def _lp_decode_bytes(blob):
+    return lp_decode(blob, True)
+
+
+def _lp_hash(blob):
+    items = lp_decode(blob, True)
+    if len(items) & 1:
+        raise ValueError("odd number of elements")
+    it = iter(items)
+    return dict(zip(it, it))
 
 
 def _score(v) -> float:
@@ -618,10 +647,10 @@ def _read_value(r: _Reader, t: int):
             if container == QUICKLIST_NODE_PLAIN:
                 out.append(r.string())
             elif container == QUICKLIST_NODE_PACKED:
-                items = r.blob(lp_decode, "quicklist listpack node")
+                items = r.blob(_lp_decode_bytes, "quicklist listpack node")
                 if not items:
                     raise r.err("empty quicklist node", at)
-                out += [to_bytes(x) for x in items]
+                out += items
             else:
                 raise r.err(f"invalid quicklist container {container}", at)
         return out
@@ -633,15 +662,16 @@ def _read_value(r: _Reader, t: int):
     if t == T_LIST_ZIPLIST:
         return [to_bytes(x) for x in r.blob(ziplist_decode, "ziplist")]
     if t == T_SET_INTSET:
-        return [str(x).encode() for x in r.blob(intset_decode, "intset")]
+        return [b"%d" % x for x in r.blob(intset_decode, "intset")]
     if t == T_SET_LISTPACK:
-        return [to_bytes(x) for x in r.blob(lp_decode, "set listpack")]
+        return r.blob(_lp_decode_bytes, "set listpack")
     if t in (T_ZSET_LISTPACK, T_ZSET_ZIPLIST):
         dec = lp_decode if t == T_ZSET_LISTPACK else ziplist_decode
         return r.blob(lambda d: _pairs(dec(d), _score), "zset listpack")
-    if t in (T_HASH_LISTPACK, T_HASH_ZIPLIST):
-        dec = lp_decode if t == T_HASH_LISTPACK else ziplist_decode
-        return r.blob(lambda d: dict(_pairs(dec(d), to_bytes)), "hash listpack")
+    if t == T_HASH_LISTPACK:
+        return r.blob(_lp_hash, "hash listpack")
+    if t == T_HASH_ZIPLIST:
+        return r.blob(lambda d: dict(_pairs(ziplist_decode(d), to_bytes)), "hash ziplist")
     if t == T_HASH_ZIPMAP:
         return r.blob(zipmap_decode, "zipmap")
     if t in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3):
@@ -738,14 +768,19 @@ class RdbWriter:
     def resize_db(self, size: int, expires_size: int):
         self._w(b"\xfb" + enc_len(size) + enc_len(expires_size))
 
-    def key(self, type_name: str, key: bytes, value, expire_ms=None, lru_idle=None, lfu_freq=None):
+    def raw(self, data: bytes):
+        """Append already-encoded bytes (e.g. several ``encode_key`` results joined)."""
+        self._w(data)
+
+    def encode_key(self, type_name: str, key: bytes, value, expire_ms=None, lru_idle=None,
+                   lfu_freq=None) -> bytes:
+        """The bytes of one key entry (opcodes, type, key, value), not written."""
         comp = self.opts.compress
         if type_name == "string" and expire_ms is None and lru_idle is None and lfu_freq is None:
-            self._w(b"\x00" + enc_string(key, comp) + enc_string(value, comp))
-            return
+            return b"\x00" + enc_string(key, comp) + enc_string(value, comp)
         parts = []
         if expire_ms is not None:
-            parts.append(b"\xfc" + struct.pack("<q", expire_ms))
+            parts.append(b"\xfc" + _pack_q(expire_ms))
         if lru_idle is not None:
             parts.append(b"\xf8" + enc_len(lru_idle))
         if lfu_freq is not None:
@@ -754,7 +789,10 @@ class RdbWriter:
         parts.append(v[:1])
         parts.append(enc_string(key, comp))
         parts.append(v[1:])
-        self._w(b"".join(parts))
+        return b"".join(parts)
+
+    def key(self, type_name: str, key: bytes, value, expire_ms=None, lru_idle=None, lfu_freq=None):
+        self._w(self.encode_key(type_name, key, value, expire_ms, lru_idle, lfu_freq))
 
     def finish(self):
         self._w(b"\xff")
@@ -843,6 +881,9 @@ class KeyEntry(NamedTuple):
     lfu_freq: int | None
 
 
+_new_tuple = tuple.__new__   # KeyEntry without the namedtuple's Python-level __new__
+
+
 def _read_source(source) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
@@ -889,8 +930,9 @@ def load_rdb(source, *, verify_checksum: bool = True) -> Iterator:
                 except RdbError as e:
                     e.key = key
                     raise
-            yield KeyEntry(db, key, names[op], value, expire, idle, freq)
-            expire = idle = freq = None
+            yield _new_tuple(KeyEntry, (db, key, names[op], value, expire, idle, freq))
+            if expire is not None or idle is not None or freq is not None:
+                expire = idle = freq = None
         elif op == OP_EXPIRETIME_MS:
             expire = int.from_bytes(r.read(8), "little", signed=True)
         elif op == OP_EXPIRETIME:

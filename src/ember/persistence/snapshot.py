@@ -37,7 +37,7 @@ from .child import ForkedJob
 from .. import REDIS_VERSION
 from . import convert
 from .rdb import (
-    Aux, Function, KeyEntry, RdbError, RdbWriter, RDB_VERSION, load_rdb,
+    Aux, Function, KeyEntry, RdbError, RdbWriter, RDB_VERSION, enc_string, load_rdb,
 )
 
 MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
@@ -138,7 +138,9 @@ class Snapshotter(ForkedJob):
                 for code in self._functions():
                     w.function(code)
                 to_model = convert.to_model
-                wkey = w.key
+                enc_key = w.encode_key
+                es = enc_string
+                comp = opts.compress
                 for db in server.dbs:
                     data = db.data
                     if not data:
@@ -146,15 +148,24 @@ class Snapshotter(ForkedJob):
                     expires = db.expires
                     w.select_db(db.id)
                     w.resize_db(len(data), len(expires))
+                    parts = []
+                    append = parts.append
                     for key, value in list(data.items()) if delay else data.items():
                         exp = expires.get(key) if expires else None
                         if type(value) is bytes:
-                            wkey("string", key, value, exp)
+                            if exp is None:
+                                append(b"\x00" + es(key, comp) + es(value, comp))
+                            else:
+                                append(enc_key("string", key, value, exp))
                         else:
                             tname, model = to_model(value)
-                            wkey(tname, key, model, exp)
+                            append(enc_key(tname, key, model, exp))
+                        if len(parts) >= 2048:
+                            w.raw(b"".join(parts))
+                            parts.clear()
                         if delay:
                             time.sleep(delay / 1e6)
+                    w.raw(b"".join(parts))
                 w.finish()
                 fp.flush()
                 os.fsync(fp.fileno())
@@ -400,33 +411,36 @@ class Snapshotter(ForkedJob):
         dbs = server.dbs
         db = dbs[0]
         try:
+            data, atime, expires = db.data, db.atime, db.expires
+            readonly_replica = server.is_readonly_replica()
             for ev in load_rdb(source, verify_checksum=bool(cfg.rdbchecksum)):
                 if type(ev) is KeyEntry:
-                    if db.id != ev.db:
-                        if ev.db >= len(dbs):
+                    dbi, key, tname, value, exp, idle, _ = ev
+                    if dbi != db.id:
+                        if dbi >= len(dbs):
                             raise RdbError(0, "FATAL: Data file was created with a Redis server "
                                               "configured to handle more than %d databases."
                                            % len(dbs))
-                        db = dbs[ev.db]
-                    key = ev.key
-                    exp = ev.expire_ms
-                    if exp is not None and exp < now and not server.is_readonly_replica():
+                        db = dbs[dbi]
+                        data, atime, expires = db.data, db.atime, db.expires
+                    if exp is not None and exp < now and not readonly_replica:
                         expired += 1
                         continue
-                    try:
-                        value = from_model(ev.type_name, ev.value, cfg)
-                    except convert.UnknownType as e:
-                        raise RdbError(0, str(e), key) from None
-                    except ValueError as e:
-                        raise RdbError(0, "bad value: %s" % e, key) from None
-                    if type(value) is not bytes and not len(value):
-                        continue      # Redis skips empty collections
-                    if key in db.data:
+                    if tname != "string":
+                        try:
+                            value = from_model(tname, value, cfg)
+                        except convert.UnknownType as e:
+                            raise RdbError(0, str(e), key) from None
+                        except ValueError as e:
+                            raise RdbError(0, "bad value: %s" % e, key) from None
+                        if not len(value):
+                            continue      # Redis skips empty collections
+                    if key in data:
                         if not merge:
                             raise RdbError(0, "duplicate key in RDB", key)
-                        db.expires.pop(key, None)
-                    db.data[key] = value
-                    db.atime[key] = now - (ev.lru_idle or 0) * 1000
+                        expires.pop(key, None)
+                    data[key] = value
+                    atime[key] = now if idle is None else now - idle * 1000
                     if exp is not None:
                         db.set_expire(key, exp)
                     loaded += 1
