@@ -260,7 +260,7 @@ def test_dump_payload_checks():
     with pytest.raises(ValueError, match="checksum"):
         parse_dump_payload(p[:-1] + bytes([p[-1] ^ 1]))
     body = dump_value("string", b"x")
-    bad = body + struct.pack("<H", 12)
+    bad = body + struct.pack("<H", 13)
     bad += struct.pack("<Q", crc64(bad))
     with pytest.raises(ValueError, match="version"):
         parse_dump_payload(bad)
@@ -321,3 +321,96 @@ def test_legacy_ziplist_types(oracle):
     raw.execute_command("RESTORE", b"legacy", 0, payload, "REPLACE")
     assert raw.execute_command("LRANGE", b"legacy", 0, -1) == [b"a", b"1", b"b"]
     raw.execute_command("DEL", b"legacy")
+
+
+# ---------------------------------------------------------------- hash field TTLs (RDB 12)
+
+def _hfe_value():
+    from ember.persistence.rdb import HashTTLValue
+    pairs = {b"a": b"1", b"b": b"two", b"c": b"x" * 30, b"d": b"4"}
+    return HashTTLValue(pairs, {b"c": 1_900_000_000_500, b"a": 1_900_000_000_123})
+
+
+def test_hash_field_ttls_listpack_ex_layout_and_roundtrip():
+    from ember.persistence.rdb import HashTTLValue, T_HASH_LISTPACK_EX
+    v = _hfe_value()
+    blob = dump_value("hash", v, rdb_version=12, compress=False)
+    assert blob[0] == T_HASH_LISTPACK_EX == 25
+    assert struct.unpack_from("<Q", blob, 1)[0] == 1_900_000_000_123     # smallest expiry
+    r = load_value(blob)
+    assert r[0] == "hash" and r[2] == len(blob)
+    assert r[1] == v
+    # the listpack: triplets, timed fields first by expiry, then the others with 0
+    from ember.persistence.rdb import _Reader
+    rd = _Reader(blob, 9)
+    items = lp_decode(rd.string())
+    assert rd.pos == len(blob)
+    assert items == [b"a", 1, 1_900_000_000_123, b"c", b"x" * 30, 1_900_000_000_500,
+                     b"b", b"two", 0, b"d", 4, 0]
+
+
+def test_hash_field_ttls_metadata_layout_and_roundtrip():
+    from ember.persistence.rdb import T_HASH_METADATA
+    v = _hfe_value()
+    blob = dump_value("hash", v, rdb_version=12, compress=False, hash_max_listpack_entries=2)
+    assert blob[0] == T_HASH_METADATA == 24
+    smallest = struct.unpack_from("<Q", blob, 1)[0]
+    assert smallest == 1_900_000_000_123
+    # count, then (ttl, field, value) per field, ttl = expiry - smallest + 1 or 0
+    want = (b"\x04" + b"\x01" + b"\x01a" + b"\xc0\x01"
+            + b"\x00" + b"\x01b" + b"\x03two"
+            + b"\x41\x7a" + b"\x01c" + bytes([30]) + b"x" * 30
+            + b"\x00" + b"\x01d" + b"\xc0\x04")
+    assert blob[9:] == want
+    assert load_value(blob)[1] == v
+
+
+def test_hash_field_ttls_need_version_12():
+    v = _hfe_value()
+    with pytest.raises(ValueError):
+        dump_value("hash", v, rdb_version=11)
+    p = create_dump_payload("hash", v)
+    assert struct.unpack_from("<H", p, len(p) - 10)[0] == 12
+    assert parse_dump_payload(p) == ("hash", v)
+    # without TTLs the plain encodings and version 10 stay
+    from ember.persistence.rdb import HashTTLValue
+    plain = HashTTLValue({b"f": b"v"}, {})
+    p = create_dump_payload("hash", plain)
+    assert struct.unpack_from("<H", p, len(p) - 10)[0] == 10
+    assert parse_dump_payload(p) == ("hash", {b"f": b"v"})
+
+
+def test_hash_field_ttls_whole_file_v12(tmp_path):
+    path = tmp_path / "hfe.rdb"
+    v = _hfe_value()
+    save_rdb(path, [(0, [(b"h", "hash", v, None), (b"s", "string", b"x", None)])], version=12)
+    data = path.read_bytes()
+    assert data[:9] == b"REDIS0012"
+    out = read_rdb(data)
+    assert out.version == 12
+    assert out.dbs[0][b"h"] == ("hash", v, None)
+    assert check_rdb_main([str(path)]) == 0
+
+
+def test_hash_field_ttls_drop_expired_and_bad_data():
+    from ember.persistence.rdb import HashTTLValue
+    v = _hfe_value()
+    assert v.drop_expired(1_900_000_000_200) == 1
+    assert v.pairs == {b"b": b"two", b"c": b"x" * 30, b"d": b"4"}
+    assert v.ttls == {b"c": 1_900_000_000_500}
+    # not triplets
+    bad = bytes([25]) + struct.pack("<Q", 5) + _short_str(lp_encode([b"a", b"1", 5, b"b"]))
+    with pytest.raises(RdbError, match="triplets"):
+        load_value(bad)
+    bad = bytes([25]) + struct.pack("<Q", 5) + _short_str(lp_encode([b"a", b"1", b"soon"]))
+    with pytest.raises(RdbError, match="expiry"):
+        load_value(bad)
+    for t in (22, 23):
+        with pytest.raises(RdbError, match="pre-release"):
+            load_value(bytes([t]) + b"\x00" * 16)
+    assert len(HashTTLValue({b"a": b"1"}, {})) == 1
+
+
+def _short_str(blob):
+    assert len(blob) < 64
+    return bytes([len(blob)]) + blob

@@ -462,7 +462,7 @@ def test_restore_errors_match_oracle():
         ok_crc = body + struct.pack("<Q", crc64(body))
         bad_body = b"\x0e\x05hello\x0a\x00"
         bad_data = bad_body + struct.pack("<Q", crc64(bad_body))
-        new_ver = b"\x00\x05hello\x0c\x00"
+        new_ver = b"\x00\x05hello\x0d\x00"
         new_ver = new_ver + struct.pack("<Q", crc64(new_ver))
         cases = [
             ("SET", "k", "v"),

@@ -9,9 +9,27 @@ Neutral value model (type name -> Python value):
 * ``"hash"``:   ``dict[bytes, bytes]``
 * ``"stream"``: :class:`StreamValue`
 
-Reading covers everything Redis 7.2 and older write (RDB versions 1..11).
-Writing emits version 10 by default (what Redis 7.0 writes); version 11 adds
-SET_LISTPACK and STREAM_LISTPACKS_3.
+* a hash some of whose fields have a TTL (Redis 7.4): :class:`HashTTLValue`
+
+Reading covers everything Redis 7.2 and older write (RDB versions 1..11) and the two hash
+types with field expiry of version 12 (Redis 7.4).  Writing emits version 10 by default
+(what Redis 7.0 writes); version 11 adds SET_LISTPACK and STREAM_LISTPACKS_3; version 12 is
+needed (and used by ``create_dump_payload`` / the snapshot writer) only when a hash has field
+TTLs.
+
+Hashes with field TTLs (RDB version 12, the layout Redis 7.4 writes):
+
+* ``HASH_LISTPACK_EX`` (25), for a hash small enough for a listpack: the smallest field
+  expiry as 8 bytes little-endian (unix ms), then one listpack string holding triplets
+  ``field, value, expiry`` (expiry an integer entry in unix ms, 0 for a field without TTL).
+  ember writes the fields with a TTL first, by ascending expiry, then the others (the order
+  Redis keeps them in); any order is accepted when reading.
+* ``HASH_METADATA`` (24), for a hashtable-encoded hash: the smallest field expiry as 8 bytes
+  little-endian, the number of fields (length encoding), then per field a length-encoded
+  ``ttl`` (0: no TTL, otherwise ``expiry - smallest + 1``), the field and the value (strings).
+
+The pre-release variants (22, 23) are refused.  Reading returns every field; dropping the
+fields already expired is the loader's job (``HashTTLValue.drop_expired``).
 """
 from __future__ import annotations
 
@@ -36,11 +54,12 @@ __all__ = [
     "EncodingOptions", "dump_value", "load_value", "create_dump_payload",
     "parse_dump_payload", "RdbWriter", "save_rdb", "load_rdb", "read_rdb", "RdbContents",
     "Aux", "Function", "SelectDb", "ResizeDb", "KeyEntry", "ModuleAux",
-    "RDB_VERSION", "MAX_READ_VERSION",
+    "RDB_VERSION", "MAX_READ_VERSION", "RDB_VERSION_HFE", "HashTTLValue", "value_rdb_version",
 ]
 
 RDB_VERSION = 10
-MAX_READ_VERSION = 11
+RDB_VERSION_HFE = 12      # the first version with hash field expiry (Redis 7.4)
+MAX_READ_VERSION = 12
 
 # opcodes
 OP_FUNCTION_PRE_GA = 0xF6
@@ -61,6 +80,7 @@ T_MODULE_PRE_GA, T_MODULE_2 = 6, 7
 T_HASH_ZIPMAP, T_LIST_ZIPLIST, T_SET_INTSET, T_ZSET_ZIPLIST, T_HASH_ZIPLIST = 9, 10, 11, 12, 13
 T_LIST_QUICKLIST, T_STREAM_LISTPACKS, T_HASH_LISTPACK, T_ZSET_LISTPACK = 14, 15, 16, 17
 T_LIST_QUICKLIST_2, T_STREAM_LISTPACKS_2, T_SET_LISTPACK, T_STREAM_LISTPACKS_3 = 18, 19, 20, 21
+T_HASH_METADATA_PRE_GA, T_HASH_LISTPACK_EX_PRE_GA, T_HASH_METADATA, T_HASH_LISTPACK_EX = 22, 23, 24, 25
 
 TYPE_NAMES = {
     T_STRING: "string", T_LIST: "list", T_SET: "set", T_ZSET: "zset", T_HASH: "hash",
@@ -68,7 +88,7 @@ TYPE_NAMES = {
     T_ZSET_ZIPLIST: "zset", T_HASH_ZIPLIST: "hash", T_LIST_QUICKLIST: "list",
     T_STREAM_LISTPACKS: "stream", T_HASH_LISTPACK: "hash", T_ZSET_LISTPACK: "zset",
     T_LIST_QUICKLIST_2: "list", T_STREAM_LISTPACKS_2: "stream", T_SET_LISTPACK: "set",
-    T_STREAM_LISTPACKS_3: "stream",
+    T_STREAM_LISTPACKS_3: "stream", T_HASH_METADATA: "hash", T_HASH_LISTPACK_EX: "hash",
 }
 
 QUICKLIST_NODE_PLAIN = 1
@@ -136,6 +156,37 @@ class StreamValue:
 
 
 @dataclass
+class HashTTLValue:
+    """A hash with per-field expiry: ``pairs`` field -> value in the hash's order, ``ttls``
+    field -> absolute expiry (unix ms) for the fields that have one.  ``items()`` makes it
+    usable wherever a plain hash model (a dict) is."""
+    pairs: dict = field(default_factory=dict)
+    ttls: dict = field(default_factory=dict)
+
+    def items(self):
+        return self.pairs.items()
+
+    def __len__(self):
+        return len(self.pairs)
+
+    def drop_expired(self, now_ms: int) -> int:
+        """Remove the fields whose expiry is at or before ``now_ms``; returns how many."""
+        gone = [f for f, when in self.ttls.items() if when <= now_ms]
+        for f in gone:
+            del self.ttls[f]
+            del self.pairs[f]
+        return len(gone)
+
+
+def value_rdb_version(type_name: str, value, version: int = RDB_VERSION) -> int:
+    """The RDB version needed to write ``value``: ``version``, or 12 for a hash with
+    field TTLs."""
+    if type(value) is HashTTLValue and value.ttls and version < RDB_VERSION_HFE:
+        return RDB_VERSION_HFE
+    return version
+
+
+@dataclass
 class EncodingOptions:
     """Thresholds deciding compact encodings (Redis defaults)."""
     list_max_listpack_size: int = -2
@@ -161,6 +212,7 @@ _pack_b = struct.Struct("<b").pack
 _pack_h = struct.Struct("<h").pack
 _pack_i = struct.Struct("<i").pack
 _pack_q = struct.Struct("<q").pack
+_pack_uq = struct.Struct("<Q").pack
 _pack_be32 = struct.Struct(">I").pack
 _pack_be64 = struct.Struct(">Q").pack
 
@@ -295,6 +347,32 @@ def _dump_stream(v: StreamValue, version: int, opts: EncodingOptions) -> bytes:
     return b"".join(parts)
 
 
+def _dump_hash_ttl(value: HashTTLValue, opts: EncodingOptions) -> bytes:
+    comp = opts.compress
+    ttls = value.ttls
+    items = [(bytes(k), bytes(v)) for k, v in value.pairs.items()]
+    smallest = min(ttls.values())
+    lim = opts.hash_max_listpack_value
+    if (len(items) <= opts.hash_max_listpack_entries
+            and all(len(k) <= lim and len(v) <= lim for k, v in items)):
+        timed = sorted(((ttls[k], k, v) for k, v in items if k in ttls), key=lambda t: t[0])
+        ents = []
+        for when, k, v in timed:
+            ents += (lp_entry(k), lp_entry(v), lp_entry(when))
+        for k, v in items:
+            if k not in ttls:
+                ents += (lp_entry(k), lp_entry(v), lp_entry(0))
+        return (bytes((T_HASH_LISTPACK_EX,)) + _pack_uq(smallest)
+                + enc_raw_blob(lp_from_entries(ents), comp))
+    parts = [bytes((T_HASH_METADATA,)), _pack_uq(smallest), enc_len(len(items))]
+    for k, v in items:
+        when = ttls.get(k)
+        parts.append(enc_len(0 if when is None else when - smallest + 1))
+        parts.append(enc_string(k, comp))
+        parts.append(enc_string(v, comp))
+    return b"".join(parts)
+
+
 def dump_value(type_name: str, value, *, rdb_version: int = RDB_VERSION,
                options: EncodingOptions | None = None, **thresholds) -> bytes:
     """Encode a value as RDB type byte + payload, choosing encodings like Redis."""
@@ -352,6 +430,10 @@ def dump_value(type_name: str, value, *, rdb_version: int = RDB_VERSION,
             parts.append(struct.pack("<d", s))
         return b"".join(parts)
     if type_name == "hash":
+        if type(value) is HashTTLValue and value.ttls:
+            if rdb_version < RDB_VERSION_HFE:
+                raise ValueError("hash field TTLs need RDB version %d" % RDB_VERSION_HFE)
+            return _dump_hash_ttl(value, opts)
         items = [(bytes(k), bytes(v)) for k, v in value.items()]
         lim = opts.hash_max_listpack_value
         if (len(items) <= opts.hash_max_listpack_entries
@@ -599,6 +681,43 @@ def _read_stream(r: _Reader, t: int) -> StreamValue:
     return sv
 
 
+def _read_hash_listpack_ex(r: _Reader) -> HashTTLValue:
+    r.read(8)                 # the smallest expiry: derived again from the triplets
+    start = r.pos
+    items = r.blob(lp_decode, "hash listpack-ex")
+    if len(items) % 3:
+        raise r.err("invalid hash listpack-ex: not a list of triplets", start)
+    pairs = {}
+    ttls = {}
+    for i in range(0, len(items), 3):
+        k, v, when = to_bytes(items[i]), to_bytes(items[i + 1]), items[i + 2]
+        if type(when) is not int or when < 0:
+            raise r.err("invalid hash listpack-ex: bad field expiry", start)
+        if k in pairs:
+            raise r.err("invalid hash listpack-ex: duplicate field", start)
+        pairs[k] = v
+        if when:
+            ttls[k] = when
+    return HashTTLValue(pairs, ttls)
+
+
+def _read_hash_metadata(r: _Reader) -> HashTTLValue:
+    smallest = int.from_bytes(r.read(8), "little")
+    pairs = {}
+    ttls = {}
+    for _ in range(r.length()):
+        t = r.length()
+        at = r.pos
+        k = r.string()
+        v = r.string()
+        if k in pairs:
+            raise r.err("duplicate hash field", at)
+        pairs[k] = v
+        if t:
+            ttls[k] = smallest + t - 1
+    return HashTTLValue(pairs, ttls)
+
+
 def _skip_module_value(r: _Reader):
     while True:
         op = r.length()
@@ -672,6 +791,13 @@ def _read_value(r: _Reader, t: int):
         return r.blob(_lp_hash, "hash listpack")
     if t == T_HASH_ZIPLIST:
         return r.blob(lambda d: dict(_pairs(ziplist_decode(d), to_bytes)), "hash ziplist")
+    if t == T_HASH_LISTPACK_EX:
+        return _read_hash_listpack_ex(r)
+    if t == T_HASH_METADATA:
+        return _read_hash_metadata(r)
+    if t in (T_HASH_METADATA_PRE_GA, T_HASH_LISTPACK_EX_PRE_GA):
+        raise r.err("pre-release hash field expiry format (type %d) is not supported" % t,
+                    r.pos - 1)
     if t == T_HASH_ZIPMAP:
         return r.blob(zipmap_decode, "zipmap")
     if t in (T_STREAM_LISTPACKS, T_STREAM_LISTPACKS_2, T_STREAM_LISTPACKS_3):
@@ -686,6 +812,9 @@ def load_value(data, pos: int = 0):
     r = _Reader(data, pos)
     t = r.byte()
     if t not in TYPE_NAMES:
+        if t in (T_HASH_METADATA_PRE_GA, T_HASH_LISTPACK_EX_PRE_GA):
+            raise r.err("pre-release hash field expiry format (type %d) is not supported" % t,
+                        pos)
         if t in (T_MODULE_PRE_GA, T_MODULE_2):
             raise r.err("module values are not supported", pos)
         raise r.err(f"unknown value type {t}", pos)
@@ -696,6 +825,8 @@ def load_value(data, pos: int = 0):
 # ------------------------------------------------------------------ DUMP
 
 def create_dump_payload(type_name: str, value, *, rdb_version: int = RDB_VERSION, **kw) -> bytes:
+    """DUMP payload; the version is raised to 12 when the value needs it (field TTLs)."""
+    rdb_version = value_rdb_version(type_name, value, rdb_version)
     body = dump_value(type_name, value, rdb_version=rdb_version, **kw)
     body += struct.pack("<H", rdb_version)
     return body + struct.pack("<Q", crc64(body))
@@ -972,6 +1103,9 @@ def load_rdb(source, *, verify_checksum: bool = True) -> Iterator:
             return
         elif op in (T_MODULE_PRE_GA, T_MODULE_2):
             raise RdbError(at, "module values are not supported")
+        elif op in (T_HASH_METADATA_PRE_GA, T_HASH_LISTPACK_EX_PRE_GA):
+            raise RdbError(at, "pre-release hash field expiry format (type %d) is not supported"
+                           % op)
         else:
             raise RdbError(at, f"unknown opcode or value type {op}")
 
