@@ -44,3 +44,42 @@ def test_functions(r):
     assert ex(r, "fcall", "f", "0", "hello") == b"hello"
     dump = ex(r, "function", "dump")
     assert ex(r, "function", "restore", dump, "replace") == "OK"
+
+
+@pytest.mark.parametrize("nkeys,nargs", [(0, 0), (0, 3), (2, 0), (2, 3), (1, 300), (300, 2)])
+def test_keys_argv_split(r, nkeys, nargs):
+    # small counts travel as Lua call arguments, large ones as tables built in Python
+    keys = ["k%d" % i for i in range(nkeys)]
+    args = ["a%d" % i for i in range(nargs)]
+    script = ("return {#KEYS, #ARGV, KEYS[1] or 'none', KEYS[#KEYS] or 'none', "
+              "ARGV[1] or 'none', ARGV[#ARGV] or 'none', tostring(KEYS[#KEYS + 1]), "
+              "tostring(ARGV[#ARGV + 1])}")
+    out = ex(r, "eval", script, str(nkeys), *keys, *args)
+    last = lambda xs: xs[-1].encode() if xs else b"none"  # noqa: E731
+    first = lambda xs: xs[0].encode() if xs else b"none"  # noqa: E731
+    assert out == [nkeys, nargs, first(keys), last(keys), first(args), last(args), b"nil", b"nil"]
+    lib = "#!lua name=split\nredis.register_function('split', function(k, a) %s end)" % (
+        script.replace("KEYS", "k").replace("ARGV", "a"))
+    assert ex(r, "function", "load", "replace", lib) == b"split"
+    assert ex(r, "fcall", "split", str(nkeys), *keys, *args) == out
+
+
+def test_call_paths(r):
+    # redis.call's direct path and the general one give the same answers
+    s = "return redis.call(ARGV[1], KEYS[1], unpack(ARGV, 2))"
+    assert ex(r, "eval", s, "1", "n", "incrby", "5") == 5
+    assert ex(r, "eval", "return redis.call('incrby', KEYS[1], 5)", "1", "n") == 10
+    assert ex(r, "eval", "return redis.call('INCRBY', KEYS[1], 5.0)", "1", "n") == 15
+    assert "Wrong number of args calling Redis command from script" in ex(
+        r, "eval", "return redis.call('incr', KEYS[1], 'x')", "1", "n")
+    assert ex(r, "eval", "return redis.pcall('incr', KEYS[1], 'x')['err']", "1", "n") == \
+        b"ERR Wrong number of args calling Redis command from script"
+    assert "Write commands are not allowed from read-only scripts" in ex(
+        r, "eval_ro", "return redis.call('incr', KEYS[1])", "1", "n")
+    assert "Write commands are not allowed from read-only scripts" in ex(
+        r, "eval", "#!lua flags=no-writes\nreturn redis.call('incr', KEYS[1])", "1", "n")
+    assert ex(r, "eval", "return redis.pcall('lpush', KEYS[1], 'x')['err']", "1", "n") == \
+        b"WRONGTYPE Operation against a key holding the wrong kind of value"
+    assert ex(r, "eval", "return redis.call('set', KEYS[1], 'v')", "1", "s") == "OK"
+    assert ex(r, "eval", "return redis.call('get', KEYS[1])", "1", "s") == b"v"
+    assert ex(r, "eval", "return redis.call('get', KEYS[1])", "1", "nokey") is None

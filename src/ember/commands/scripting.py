@@ -20,7 +20,9 @@ class Scripts:
     def __init__(self, server):
         from ..scripting.runtime import LuaEngine
         from ..scripting.functions import Functions
+        from ..scripting.runtime import RunContext, ScriptError
         self.engine = LuaEngine(server)
+        self.RunContext, self.ScriptError = RunContext, ScriptError
         self.cache = {}
         self.functions = Functions()
 
@@ -101,20 +103,22 @@ def _numkeys(argv, i=2):
     return n
 
 
-def _run(c, st, name, fn, flags, keys, args, readonly_cmd, is_function):
-    from ..scripting.runtime import RunContext, ScriptError
+def _run(c, st, name, fn, flags, nkeys, params, readonly_cmd, is_function):
+    """Run a script or function: KEYS = params[:nkeys], ARGV = the rest."""
     server = c.server
-    readonly = readonly_cmd or (flags is not None and b"no-writes" in flags)
-    allow_oom = flags is not None and b"allow-oom" in flags
-    if flags is not None and not allow_oom and not readonly and server.config.maxmemory:
-        if not server.ensure_memory():
-            raise ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
-    ctx = RunContext(c, name, is_function, readonly, allow_oom or flags is None)
     if flags is None:
-        ctx.allow_oom = False
+        readonly, allow_oom = readonly_cmd, False
+    else:
+        readonly = readonly_cmd or b"no-writes" in flags
+        allow_oom = b"allow-oom" in flags
+        if not allow_oom and not readonly and server.config.maxmemory:
+            if not server.ensure_memory():
+                raise ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
+    engine = st.engine
     try:
-        return st.engine.run(ctx, fn, keys, args, function=is_function)
-    except ScriptError as e:
+        return engine.run(st.RunContext(c, name, is_function, readonly, allow_oom), fn, nkeys,
+                          params, is_function)
+    except st.ScriptError as e:
         msg = e.message
         if e.source is not None:
             msg += " script: %s, on %s:%s." % (name.decode("utf-8", "replace"), e.source, e.line)
@@ -124,17 +128,20 @@ def _run(c, st, name, fn, flags, keys, args, readonly_cmd, is_function):
 
 
 def _eval(c, argv, readonly, by_sha):
-    st = _state(c.server)
+    st = c.server.subsystems.get("lua") or _state(c.server)
     n = _numkeys(argv)
     if by_sha:
-        sha = argv[1].lower()
-        ent = st.cache.get(sha)
+        ent = st.cache.get(argv[1])
         if ent is None:
-            raise ReplyError(_NOSCRIPT)
+            sha = argv[1].lower()
+            ent = st.cache.get(sha)
+            if ent is None:
+                raise ReplyError(_NOSCRIPT)
+        else:
+            sha = argv[1]
     else:
         sha, ent = _compile(st, argv[1])
-    body, fn, flags = ent
-    return _run(c, st, sha, fn, flags, argv[3:3 + n], argv[3 + n:], readonly, False)
+    return _run(c, st, sha, ent[1], ent[2], n, argv[3:], readonly, False)
 
 
 @command("eval")
@@ -410,8 +417,7 @@ def _fcall(c, argv, readonly):
         raise
     if f is None:
         raise ReplyError("ERR Function not found")
-    flags = set(f.flags)
-    return _run(c, st, f.name, f.fn, flags, argv[3:3 + n], argv[3 + n:], readonly, True)
+    return _run(c, st, f.name, f.fn, f.flags, n, argv[3:], readonly, True)
 
 
 @command("fcall")

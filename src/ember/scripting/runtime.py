@@ -19,6 +19,8 @@ import hashlib
 import math
 import time
 
+_perf = time.perf_counter_ns
+
 from lupa import lua51
 
 from ..protocol.replies import (
@@ -28,9 +30,11 @@ from . import libs
 
 lua_type = lua51.lua_type
 HOOK_EVERY = 100000
+# up to this many keys+args are passed as Lua call arguments (Lua's C stack allows ~8000)
+_MAX_VARARGS = 256
 
 SETUP = r"""
-local py, libs = ...
+local py, libs, EVERY = ...
 local getinfo, sethook = debug.getinfo, debug.sethook
 local type, tostring, error, rawget, rawset, xpcall, setmetatable, loadstring, setfenv =
       type, tostring, error, rawget, rawset, xpcall, setmetatable, loadstring, setfenv
@@ -212,19 +216,54 @@ api.compile = function(code, chunk)
   setfenv(f, ENV)
   return f
 end
-api.run = function(f, keys, argv, every)
-  rawset(REAL, 'KEYS', keys); rawset(REAL, 'ARGV', argv)
-  sethook(hook, '', every)
-  local ok, r = xpcall(f, handler)
+-- the runners return the script's value alone, or (false, error table): Python tells the
+-- two apart by the tuple; KEYS and ARGV are built here from the arguments, which is much
+-- cheaper than building Lua tables from Python
+local function finish(ok, r)
   sethook()
   rawset(REAL, 'KEYS', nil); rawset(REAL, 'ARGV', nil)
-  return ok, r
+  if ok then return r end
+  return false, r
 end
-api.fcall = function(f, keys, argv, every)
-  sethook(hook, '', every)
-  local ok, r = xpcall(function() return f(keys, argv) end, handler)
+local function split(nkeys, ...)
+  local keys, argv = {...}, {}
+  if nkeys == 0 then return argv, keys end
+  local n = select('#', ...)
+  -- the tail moves to ARGV; KEYS keeps exactly 1..nkeys (its border is nkeys)
+  for i = nkeys + 1, n do argv[i - nkeys] = keys[i]; keys[i] = nil end
+  return keys, argv
+end
+api.run = function(f, nkeys, ...)
+  local keys, argv = split(nkeys, ...)
+  rawset(REAL, 'KEYS', keys); rawset(REAL, 'ARGV', argv)
+  sethook(hook, '', EVERY)
+  return finish(xpcall(f, handler))
+end
+api.run_t = function(f, keys, argv)
+  rawset(REAL, 'KEYS', keys); rawset(REAL, 'ARGV', argv)
+  sethook(hook, '', EVERY)
+  return finish(xpcall(f, handler))
+end
+-- FCALL: the function gets (keys, argv); one body reads them from upvalues (scripts
+-- cannot nest, so one slot is enough) instead of a new closure per call
+local cf, ck, ca
+local function fbody() return cf(ck, ca) end
+local function ffinish(ok, r)
   sethook()
-  return ok, r
+  cf, ck, ca = nil, nil, nil
+  if ok then return r end
+  return false, r
+end
+api.fcall = function(f, nkeys, ...)
+  ck, ca = split(nkeys, ...)
+  cf = f
+  sethook(hook, '', EVERY)
+  return ffinish(xpcall(fbody, handler))
+end
+api.fcall_t = function(f, keys, argv)
+  cf, ck, ca = f, keys, argv
+  sethook(hook, '', EVERY)
+  return ffinish(xpcall(fbody, handler))
 end
 api.load_library = function(code, chunk, every)
   local f, e = loadstring(code, chunk)
@@ -246,6 +285,7 @@ api.where = function()
 end
 nokill[handler] = true; nokill[userframe] = true; nokill[where] = true
 nokill[api.run] = true; nokill[api.fcall] = true; nokill[api.load_library] = true
+nokill[api.run_t] = true; nokill[api.fcall_t] = true; nokill[finish] = true; nokill[ffinish] = true
 api.is_table = function(v) return type(v) == 'table' end
 api.null = null
 return api
@@ -282,6 +322,7 @@ class RunContext:
         self.repl = 3
         self.multi_emitted = False
         self.resp = 2
+        self.client = None
 
     def busy_error(self):
         if self.is_function:
@@ -369,12 +410,18 @@ class LuaEngine:
             b"msgpack_unpack": L(lambda s: libs.msgpack_unpack(lua, s)),
             b"random": L(self.rand.random), b"randomseed": L(self.rand.randomseed),
         })
-        self.api = lua.execute(SETUP, py, lb)
+        self.api = lua.execute(SETUP, py, lb, HOOK_EVERY)
         self._compile = self.api.compile
         self._run = self.api.run
         self._fcall = self.api.fcall
-        from ..commands.dispatch import lookup, call
+        self._run_t = self.api.run_t
+        self._fcall_t = self.api.fcall_t
+        from ..commands.dispatch import lookup, call, _after_call, _internal_error
         self._lookup, self._dispatch_call = lookup, call
+        self._after_call, self._internal_error = _after_call, _internal_error
+        # redis.call's direct path: command name as sent -> spec, for commands without
+        # subcommands that scripts may call (filled by _call on first use)
+        self._direct = {}
         self._gc_step = lua.eval("function() collectgarbage('step', 100) end")
 
     # ---- library calls ------------------------------------------------------------------
@@ -413,47 +460,52 @@ class LuaEngine:
             return None, r[1].decode("utf-8", "replace")
         return r, None
 
-    def run(self, ctx, fn, keys, args, function=False):
-        """Run a compiled chunk (or a registered function); returns the reply value or
-        raises ScriptError."""
+    def _new_script_client(self):
+        from ..server.client import Client
+        sc = self.script_client = Client(self.server, kind="lua")
+        sc.authenticated = True
+        sc.name = None
+        sc.refresh_plain()
+        return sc
+
+    def run(self, ctx, fn, nkeys, params, function=False):
+        """Run a compiled chunk (or a registered function) with KEYS = params[:nkeys] and
+        ARGV = the rest; returns the reply value or raises ScriptError."""
         server = self.server
         if self.ctx is not None:
             raise ReplyError("ERR This Redis command is not allowed from script")
-        from ..server.client import Client
         sc = self.script_client
         if sc is None:
-            sc = self.script_client = Client(server, kind="lua")
-            sc.authenticated = True
-            sc.name = None
-        sc.db = ctx.caller.db
+            sc = self._new_script_client()
+        caller = ctx.caller
+        sc.db = caller.db
         sc.resp3 = False
-        sc.user = ctx.caller.user
-        sc.refresh_plain()
+        sc.user = caller.user
         ctx.client = sc
         self.ctx = ctx
-        lua = self.lua
-        keys_t = lua.table_from(list(keys))
-        args_t = lua.table_from(list(args))
         server.in_script = True
         server.in_exec += 1
-        server.script_ctx = ctx
         try:
-            if function:
-                r = self._fcall(fn, keys_t, args_t, HOOK_EVERY)
+            if len(params) <= _MAX_VARARGS:
+                # keys and args travel as Lua call arguments; Lua builds KEYS/ARGV
+                r = (self._fcall if function else self._run)(fn, nkeys, *params)
             else:
-                r = self._run(fn, keys_t, args_t, HOOK_EVERY)
-            ok, val = r[0], r[1] if len(r) > 1 else None
-            if not ok:
-                raise self._error(val)
+                lua = self.lua
+                r = (self._fcall_t if function else self._run_t)(
+                    fn, lua.table_from(params[:nkeys]), lua.table_from(params[nkeys:]))
+            t = type(r)
+            if t is int or t is bytes:
+                return r
+            if t is tuple:
+                raise self._error(r[1])
             self._lua_resp3 = ctx.resp == 3
-            return self.to_reply(val, ctx.caller.resp3)
+            return self.to_reply(r, caller.resp3)
         finally:
             server.in_exec -= 1
             server.in_script = False
-            server.script_ctx = None
             self.ctx = None
             if ctx.multi_emitted:
-                server.propagate_raw(ctx.caller.db.id, [b"EXEC"])
+                server.propagate_raw(caller.db.id, [b"EXEC"])
             if ctx.busy:
                 server.busy_script = None
                 server._refresh_gate()
@@ -556,10 +608,74 @@ class LuaEngine:
 
     # ---- redis.call ----------------------------------------------------------------------
     def _rcall(self, *args):
-        ok, r = self._call(True, *args)
-        if ok:
-            return r
-        raise _CallError(r)
+        """redis.call.  The common case (a known plain command called with strings, nothing
+        gating the server, no tracking) runs the handler here with call()'s bookkeeping
+        inlined; everything else goes through _call, which has every check."""
+        ctx = self.ctx
+        try:
+            spec = self._direct[args[0]]
+        except (KeyError, IndexError, TypeError):
+            spec = None
+        if spec is None or ctx is None or ctx.client is None:
+            ok, r = self._call(True, *args)
+            if ok:
+                return r
+            raise _CallError(r)
+        for a in args:
+            if a.__class__ is not bytes:
+                ok, r = self._call(True, *args)
+                if ok:
+                    return r
+                raise _CallError(r)
+        n = len(args)
+        arity = spec.arity
+        if (n != arity) if arity > 0 else (n < -arity):
+            raise _CallError(b"ERR Wrong number of args calling Redis command from script")
+        server = self.server
+        if server.gated:
+            # maxmemory, replica, write blocks, busy: the full checks
+            ok, r = self._call(True, *args)
+            if ok:
+                return r
+            raise _CallError(r)
+        if spec.is_write:
+            if ctx.readonly:
+                raise _CallError(b"ERR Write commands are not allowed from read-only scripts.")
+            ctx.wrote = True
+            if not ctx.multi_emitted and server.propagating and server.propagate_hooks:
+                ctx.multi_emitted = True
+                server.propagate_raw(ctx.caller.db.id, [b"MULTI"])
+        sc = ctx.client
+        argv = list(args)
+        if sc.tracking is not None:
+            reply = self._dispatch_call(sc, spec, argv)
+        else:
+            # dispatch.call() inlined (keep the two in step)
+            dirty = server.dirty
+            t0 = _perf()
+            try:
+                reply = spec.handler(sc, argv)
+            except ReplyError as e:
+                reply = server.error_reply(e.message)
+                spec.failed_calls += 1
+            except Exception as e:  # a bug must cost one error reply, never the script
+                reply = self._internal_error(server, spec, argv, e)
+            dt = _perf() - t0
+            spec.usec_ns += dt
+            spec.calls += 1
+            sc.last_cmd = spec
+            if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
+                server.slowlog_push(sc, spec, argv, dt)
+            if server.dirty != dirty or server.ready_keys or server.monitors:
+                self._after_call(sc, spec, argv, dirty)
+        t = reply.__class__
+        if t is int or t is bytes:
+            return reply
+        if t is ReplyError:
+            raise _CallError(reply.message.encode())
+        if isinstance(reply, ReplyError):
+            raise _CallError(reply.message.encode())
+        return self.to_lua(reply, sc.resp3)
 
     def _call(self, raise_errors, *args):
         ctx = self.ctx
@@ -588,6 +704,8 @@ class LuaEngine:
             return False, b"ERR Wrong number of args calling Redis command from script"
         if spec.noscript or spec.blocking and spec.name in _REFUSED_BLOCKING:
             return False, b"ERR This Redis command is not allowed from script"
+        if spec.parent is None and not spec.subcommands and len(self._direct) < 1024:
+            self._direct[argv[0]] = spec
         if spec.is_write:
             if ctx.readonly:
                 return False, b"ERR Write commands are not allowed from read-only scripts."
