@@ -245,8 +245,10 @@ def zadd(c, argv):
                 outcome = zv.add(argv[3], float(sb))
                 if outcome:         # ADDED or UPDATED (a digit score is never NaN)
                     server = c.server
-                    db.modified(key)
-                    server.notify(N.ZSET, b"zadd", key, db)
+                    if server.key_hooks:
+                        db.modified(key)
+                    if server.notifier is not None:
+                        server.notify(N.ZSET, b"zadd", key, db)
                     server.dirty += 1
                     return 1 if outcome == ZT.ADDED else 0
                 return 0
@@ -543,14 +545,32 @@ def pop_from(c, key, zv, count, maximum):
     return pairs
 
 
+def _pop_one(c, db, key, zv, maximum):
+    """Pop one element of the (non-empty) ``zv`` stored at ``key``, with the bookkeeping of
+    ``_touched`` inlined (the hot path of ZPOPMIN/BZPOPMIN)."""
+    m, s = zv.pop_one(maximum)
+    server = c.server
+    if server.notifier is not None:
+        server.notify(N.ZSET, b"zpopmax" if maximum else b"zpopmin", key, db)
+    if not zv.scores:
+        db.delete(key)
+        server.notify(N.GENERIC, b"del", key, db)
+    elif server.key_hooks:
+        db.modified(key)
+    server.dirty += 1
+    return m, s
+
+
 def _zpop(c, argv, maximum):
     if len(argv) == 2:
+        db = c.db
         key = argv[1]
-        zv = _get(c, key)
+        zv = db.lookup(key)
         if zv is None:
             return []
-        m, s = zv.pop_one(maximum)        # a stored zset is never empty
-        _touched(c, key, zv, b"zpopmax" if maximum else b"zpopmin", 1)
+        if type(zv) is not ZSetValue:
+            raise ReplyError(errors.WRONGTYPE)
+        m, s = _pop_one(c, db, key, zv, maximum)     # a stored zset is never empty
         return [m, s]
     if len(argv) > 3:
         raise ReplyError(errors.SYNTAX)
@@ -634,13 +654,17 @@ def _block(c, keys, timeout, retry):
 
 def _bzpop_first(c, keys, maximum):
     """BZPOPMIN/BZPOPMAX: [key, member, score] from the first non-empty zset, or None."""
+    db = c.db
     for key in keys:
-        zv = _get(c, key)
-        if zv is not None and len(zv):
-            m, s = zv.pop_one(maximum)
-            _touched(c, key, zv, b"zpopmax" if maximum else b"zpopmin", 1)
-            c.server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
-            return [key, m, s]
+        zv = db.lookup(key)
+        if zv is not None:
+            if type(zv) is not ZSetValue:
+                raise ReplyError(errors.WRONGTYPE)
+            if zv.scores:
+                m, s = _pop_one(c, db, key, zv, maximum)
+                if c.server.propagating:
+                    c.server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
+                return [key, m, s]
     return None
 
 

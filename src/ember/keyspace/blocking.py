@@ -40,6 +40,8 @@ UNBLOCKED_ERROR = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 def parse_timeout(raw) -> float:
     """BLPOP-style timeout (seconds, may be fractional) -> seconds as float (ms precision,
     rounded up as Redis does).  Raises ReplyError with Redis' texts."""
+    if raw.isdigit() and len(raw) < 10:
+        return float(int(raw))      # whole seconds (BLPOP k 0): exact, nothing to round
     try:
         if not raw or raw[0] in b" \t\r\n" or raw[-1] in b" \t\r\n":
             raise ValueError
