@@ -56,7 +56,12 @@ def sadd(c, argv):
         if m in s.pos:
             return 0
         server = c.server
-        s.add(m, server.config)
+        if s.enc == HASHTABLE:      # Set.add without the encoding checks
+            items = s.items
+            s.pos[m] = len(items)
+            items.append(m)
+        else:
+            s.add(m, server.config)
         if server.key_hooks:
             db.modified(key)
         server.dirty += 1
@@ -163,9 +168,11 @@ def spop(c, argv):
     if len(argv) > 3:
         raise ReplyError(errors.SYNTAX)
     if len(argv) == 2:
-        s = _get(db, key)
+        s = db.lookup(key)
         if s is None:
             return None
+        if type(s) is not Set:
+            raise ReplyError(errors.WRONGTYPE)
         m = s.pop_random()
         server.dirty += 1
         if server.notifier is not None:

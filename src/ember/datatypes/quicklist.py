@@ -31,11 +31,14 @@ __all__ = ["QuickList", "lp_entry_size"]
 _SIZE_LEVELS = (4096, 8192, 16384, 32768, 65536)
 _SAFETY = 8192
 _I64_MIN, _I64_MAX = -(1 << 63), (1 << 63) - 1
+_NUM_START = frozenset(b"-0123456789")
 
 
 def lp_entry_size(v) -> int:
     """Bytes one element takes in a Redis listpack (encoding + data + back-length)."""
     n = len(v)
+    if n < 64 and (not n or v[0] not in _NUM_START):
+        return n + 2        # a short string that cannot be an integer: 1 + n + 1
     if 0 < n <= 20:
         c = v[0]
         if 48 <= c <= 57 or c == 45:
@@ -163,7 +166,10 @@ class QuickList(deque):
     def push_one(self, value, left: bool) -> int:
         """LPUSH/RPUSH of a single value (the common case, without a values list)."""
         if self.lp:
-            self._grow((value,))
+            cfg = self.cfg
+            if _exceeds(-2 if cfg is None else cfg.list_max_listpack_size,
+                        self.nbytes + len(value), len(self) + 1):
+                self.lp = False
         if left:
             self.appendleft(value)
         else:
