@@ -4,14 +4,21 @@
     python bench/compare.py                       # SET,GET,INCR,MSET; -c 50; -P 1 and -P 16
     python bench/compare.py -t lpush,rpop -P 1 -n 200000
     python bench/compare.py --markdown report.md  # also write a Markdown table
+    python bench/compare.py -t set,get -a hgetall --json out.json -- -r 100000
+    python bench/report.py                        # the readable report (table + chart)
 
 Both servers run on one core (taskset -c 0) and redis-benchmark on the other (-c 1), one
 server at a time, in the same run.  Prints requests/s for each, the ember/redis ratio, the
 geometric mean of the ratios per pipeline depth, and each server's CPU time per request
 (from /proc/<pid>/stat).  Machines are shared and noisy: quote ratios, not absolutes.
+
+-a/--arbitrary adds commands redis-benchmark has no -t test for (names in ARBITRARY), run
+after the -t tests on the same server (pass -r N after -- so they touch N random keys; the
+-t tests then fill the keys that MGET and EXPIRE read, HSET5 the hashes HGETALL reads).
 """
 
 import argparse
+import json
 import math
 import os
 import shutil
@@ -67,9 +74,24 @@ def start(kind, port, server_cpu, extra):
     return p, d
 
 
-def run_bench(port, tests, clients, pipeline, n, client_cpu, extra_args):
-    cmd = ["redis-benchmark", "-p", str(port), "-t", tests, "-c", str(clients), "-P", str(pipeline),
-           "-n", str(n), "-q", "--csv"] + extra_args
+# Commands without a redis-benchmark -t test: name -> argv (the session use case).
+ARBITRARY = {
+    "HSET5": ["HSET", "sess:__rand_int__", "field:01", "value:0001", "field:02", "value:0002",
+              "field:03", "value:0003", "field:04", "value:0004", "field:05", "value:0005"],
+    "HGET": ["HGET", "sess:__rand_int__", "field:03"],
+    "HGETALL": ["HGETALL", "sess:__rand_int__"],
+    "MGET10": ["MGET"] + ["key:__rand_int__"] * 10,
+    "EXPIRE": ["EXPIRE", "key:__rand_int__", "100000"],
+}
+
+
+def run_bench(port, tests, clients, pipeline, n, client_cpu, extra_args, latency=None):
+    """requests/s per test name (and, into ``latency`` if given, the p50 latency in ms)."""
+    cmd = ["redis-benchmark", "-p", str(port), "-c", str(clients), "-P", str(pipeline),
+           "-n", str(n), "-q", "--csv"]
+    if tests:
+        cmd[1:1] = ["-t", tests]
+    cmd += extra_args
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", client_cpu] + cmd
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
@@ -79,14 +101,65 @@ def run_bench(port, tests, clients, pipeline, n, client_cpu, extra_args):
         if len(parts) >= 2 and parts[0] != "test":
             try:
                 res[parts[0]] = float(parts[1])
+                if latency is not None and len(parts) >= 5:
+                    latency[parts[0]] = float(parts[4])
             except ValueError:
                 pass
     return res
 
 
+def measure(kind, tests, arbitrary, clients, depth, n, server_cpu, client_cpu, ember_args, bench_args):
+    """One fresh server of ``kind``: the -t ``tests`` then each ARBITRARY command.
+    Returns ({test: rps}, {test: p50 ms}, server CPU seconds, requests sent)."""
+    port = free_port()
+    p, d = start(kind, port, server_cpu, ember_args if kind == "ember" else [])
+    try:
+        c0 = cpu_seconds(p.pid)
+        lat = {}
+        res = run_bench(port, tests, clients, depth, n, client_cpu, bench_args, lat) if tests else {}
+        for name in arbitrary:
+            r = run_bench(port, "", clients, depth, n, client_cpu, bench_args + ARBITRARY[name], lat)
+            for test, rps in r.items():
+                res[name] = rps
+                lat[name] = lat.pop(test)
+        cpu = cpu_seconds(p.pid) - c0
+    finally:
+        p.terminate()
+        p.wait(10)
+        shutil.rmtree(d, ignore_errors=True)
+    return res, lat, cpu, n * max(1, len(res))
+
+
+def run_matrix(tests, arbitrary, clients, depths, n, server_cpu="0", client_cpu="1", ember_args=(),
+               bench_args=(), log=print):
+    """Both servers, one after the other, at each pipeline depth (n x4 when pipelined).
+    Returns rows: dicts with test, depth, n, redis/ember rps and p50 ms, ratio; and per depth
+    the CPU time per request of each server (``cpu_us``)."""
+    rows = []
+    cpu_us = {}
+    for depth in depths:
+        nn = n * (4 if depth > 1 else 1)
+        got = {kind: measure(kind, tests, arbitrary, clients, depth, nn, server_cpu, client_cpu,
+                             list(ember_args), list(bench_args))
+               for kind in ("redis", "ember")}
+        cpu_us[depth] = {k: 1e6 * got[k][2] / got[k][3] for k in got}
+        for test, rv in got["redis"][0].items():
+            ev = got["ember"][0].get(test)
+            rows.append({"test": test, "depth": depth, "n": nn, "clients": clients,
+                         "redis_rps": rv, "ember_rps": ev,
+                         "ratio": (ev / rv) if ev and rv else None,
+                         "redis_p50_ms": got["redis"][1].get(test),
+                         "ember_p50_ms": got["ember"][1].get(test)})
+        if log:
+            log("-P %d done" % depth)
+    return rows, cpu_us
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("-t", default="set,get,incr,mset")
+    ap.add_argument("-a", "--arbitrary", default="", help="comma-separated names from ARBITRARY: "
+                    + ",".join(ARBITRARY).lower())
     ap.add_argument("-c", type=int, default=50)
     ap.add_argument("-P", default="1,16", help="comma-separated pipeline depths")
     ap.add_argument("-n", type=int, default=200000)
@@ -94,47 +167,43 @@ def main():
     ap.add_argument("--client-cpu", default="1")
     ap.add_argument("--ember-arg", action="append", default=[])
     ap.add_argument("--markdown")
+    ap.add_argument("--json", help="also write the rows as JSON (bench/report.py reads it)")
     ap.add_argument("bench_args", nargs="*", help="extra redis-benchmark args after --")
     a = ap.parse_args()
-    rows = []
-    for depth in [int(x) for x in a.P.split(",")]:
-        n = a.n * (4 if depth > 1 else 1)
-        results = {}
-        cpu = {}
-        for kind in ("redis", "ember"):
-            port = free_port()
-            p, d = start(kind, port, a.server_cpu, a.ember_arg if kind == "ember" else [])
-            try:
-                c0 = cpu_seconds(p.pid)
-                results[kind] = run_bench(port, a.t, a.c, depth, n, a.client_cpu, a.bench_args)
-                cpu[kind] = cpu_seconds(p.pid) - c0
-            finally:
-                p.terminate()
-                p.wait(10)
-                shutil.rmtree(d, ignore_errors=True)
-        ratios = []
-        total_req = {k: n * max(1, len(results[k])) for k in results}
-        print("\n-c %d -P %d -n %d" % (a.c, depth, n))
+    arbitrary = [x.upper() for x in a.arbitrary.split(",") if x]
+    for name in arbitrary:
+        if name not in ARBITRARY:
+            ap.error("unknown arbitrary command %r" % name)
+    depths = [int(x) for x in a.P.split(",")]
+    rows, cpu_us = run_matrix(a.t, arbitrary, a.c, depths, a.n, a.server_cpu, a.client_cpu,
+                              a.ember_arg, a.bench_args, log=None)
+    for depth in depths:
+        print("\n-c %d -P %d -n %d" % (a.c, depth, a.n * (4 if depth > 1 else 1)))
         print("%-28s %14s %14s %8s" % ("test", "redis rps", "ember rps", "ratio"))
-        for test, rv in results["redis"].items():
-            ev = results["ember"].get(test)
-            if not ev:
-                print("%-28s %14.0f %14s %8s" % (test, rv, "-", "-"))
+        ratios = []
+        for r in rows:
+            if r["depth"] != depth:
                 continue
-            r = ev / rv
-            ratios.append(r)
-            rows.append((test, depth, rv, ev, r))
-            print("%-28s %14.0f %14.0f %8.2f" % (test, rv, ev, r))
+            if r["ratio"] is None:
+                print("%-28s %14.0f %14s %8s" % (r["test"], r["redis_rps"], "-", "-"))
+                continue
+            ratios.append(r["ratio"])
+            print("%-28s %14.0f %14.0f %8.2f" % (r["test"], r["redis_rps"], r["ember_rps"], r["ratio"]))
         if ratios:
             g = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
             print("geometric mean ratio (-P %d): %.2f" % (depth, g))
         for k in ("redis", "ember"):
-            print("%s CPU time per request: %.2f us" % (k, 1e6 * cpu[k] / total_req[k]))
+            print("%s CPU time per request: %.2f us" % (k, cpu_us[depth][k]))
     if a.markdown:
         with open(a.markdown, "w") as f:
             f.write("| test | pipeline | redis-server rps | ember rps | ember/redis |\n|---|---|---|---|---|\n")
-            for test, depth, rv, ev, r in rows:
-                f.write("| %s | %d | %.0f | %.0f | %.2f |\n" % (test, depth, rv, ev, r))
+            for r in rows:
+                if r["ratio"] is not None:
+                    f.write("| %s | %d | %.0f | %.0f | %.2f |\n" % (r["test"], r["depth"], r["redis_rps"],
+                                                                 r["ember_rps"], r["ratio"]))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"clients": a.c, "rows": rows, "cpu_us": cpu_us}, f, indent=1)
 
 
 if __name__ == "__main__":
