@@ -280,3 +280,35 @@ def test_random_member_uses_rng():
     rng = random.Random(7)
     got = z.random_members(50, rng)
     assert sorted(got) == sorted(z)
+
+
+def test_index_fast_paths_match_sortedlist():
+    # ZSet's index subclass takes shortcuts for add and end pops; with a tiny load factor
+    # every split, merge and positional-index update is exercised against SortedList
+    from sortedcontainers import SortedList
+    from ember.datatypes.zset import _Index
+    rng = random.Random(7)
+    for trial in range(12):
+        a, b = _Index(), SortedList()
+        load = rng.choice([4, 8, 16])
+        a._reset(load)
+        b._reset(load)
+        for step in range(600):
+            r = rng.random()
+            if r < 0.5 or not b:
+                v = (rng.randrange(50) if trial % 2 else step, b"m%d" % rng.randrange(10 ** 6))
+                a.add(v)
+                b.add(v)
+            elif r < 0.65:
+                assert a.pop_first() == b.pop(0)
+            elif r < 0.8:
+                assert a.pop_last() == b.pop(-1)
+            elif r < 0.9:
+                i = rng.randrange(len(b))
+                assert a[i] == b[i]          # builds the positional index
+            else:
+                v = b[rng.randrange(len(b))]
+                a.remove(v)
+                b.remove(v)
+            a._check()
+        assert list(a) == list(b)

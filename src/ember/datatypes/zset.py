@@ -27,6 +27,7 @@ uses the tuples directly; when they are not, the result is unspecified by Redis 
 binary-search on the member alone (O(log^2 N)), which is close to what Redis' walk does.
 """
 
+from bisect import bisect_right, insort
 from math import inf, nextafter
 import random as _random
 
@@ -92,6 +93,50 @@ def normalize_rank_range(start: int, stop: int, n: int):
     return start, stop + 1
 
 
+class _Index(SortedList):
+    """The SortedList of (score, member) with cheaper ``add`` and pops at the ends: the
+    common case (no sublist to split or merge, no positional index to maintain) is done
+    here in a few steps, anything else goes to SortedList's own code.  Relies on
+    sortedcontainers' documented layout (``_lists``/``_maxes``/``_index``/``_len``/
+    ``_load``: a list of sorted sublists, their maxima, the lazily built positional tree)."""
+
+    def add(self, value):
+        _maxes = self._maxes
+        if not _maxes:
+            SortedList.add(self, value)
+            return
+        pos = bisect_right(_maxes, value)
+        if pos == len(_maxes):
+            pos -= 1
+            sub = self._lists[pos]
+            sub.append(value)
+            _maxes[pos] = value
+        else:
+            sub = self._lists[pos]
+            insort(sub, value)
+        if self._index or len(sub) > self._load << 1:
+            self._expand(pos)
+        self._len += 1
+
+    def pop_first(self):
+        sub = self._lists[0]
+        if self._index or len(sub) <= (self._load >> 1) + 1:
+            return SortedList.pop(self, 0)
+        v = sub[0]
+        del sub[0]
+        self._len -= 1
+        return v
+
+    def pop_last(self):
+        sub = self._lists[-1]
+        if self._index or len(sub) <= (self._load >> 1) + 1:
+            return SortedList.pop(self, -1)
+        v = sub.pop()
+        self._maxes[-1] = sub[-1]
+        self._len -= 1
+        return v
+
+
 class ZSet:
     __slots__ = ("scores", "index", "lp")
     type_name = "zset"
@@ -107,10 +152,10 @@ class ZSet:
                     raise ValueError("NaN score")
                 d[m] = s
             self.scores = d
-            self.index = SortedList([(s, m) for m, s in d.items()])
+            self.index = _Index([(s, m) for m, s in d.items()])
         else:
             self.scores = {}
-            self.index = SortedList()
+            self.index = _Index()
 
     # ---- encoding ------------------------------------------------------------------------
 
@@ -419,7 +464,8 @@ class ZSet:
     def pop_one(self, maximum: bool = False):
         """Remove and return the lowest (highest if maximum) (member, score); the set must
         not be empty.  O(log N), without the positional index a range needs."""
-        s, m = self.index.pop(-1 if maximum else 0)
+        idx = self.index
+        s, m = idx.pop_last() if maximum else idx.pop_first()
         del self.scores[m]
         return m, s
 
