@@ -182,6 +182,28 @@ def test_field_expiry_active(clocked):
     assert e.server.dbs[0].data[b"g2"].d == {b"b": b"2"}
 
 
+def test_field_expiry_key_hook_only_while_field_ttls_are_tracked(clocked):
+    e, c, clock = clocked
+    x = c.execute
+    hooks = e.server.key_hooks
+    base = len(hooks)
+    x("HSET", "h", "a", "1", "b", "2")
+    assert len(hooks) == base
+    x("HPEXPIRE", "h", "100", "FIELDS", "1", "a")
+    fe = e.server.subsystems["hash_field_expiry"]
+    assert fe.on_key in hooks
+    x("RENAME", "h", "h2")                      # the hook re-tracks it under its new name
+    clock.advance(0.2)
+    tick(e)
+    assert x("HGETALL", "h2") == Map([(b"b", b"2")])
+    assert fe.on_key not in hooks and len(hooks) == base
+    x("HPEXPIRE", "h2", "100", "FIELDS", "1", "b")   # back on with the next field TTL
+    assert fe.on_key in hooks
+    clock.advance(0.2)
+    tick(e)
+    assert x("EXISTS", "h2") == 0 and fe.on_key not in hooks
+
+
 def test_copy_keeps_field_ttl(clocked):
     e, c, clock = clocked
     x = c.execute

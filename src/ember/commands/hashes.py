@@ -6,7 +6,9 @@ HDEL propagated, the key deleted when that empties it), and ``FieldExpiry`` -- i
 the server the first time a field gets a TTL -- deletes them actively from the cron
 (``server.subsystems["cron"]``).  It keeps a heap of (earliest field expiry, db, key); stale
 entries are checked against the hash when they surface, and a key hook re-registers hashes
-that RENAME/MOVE/COPY put under a new name.
+that RENAME/MOVE/COPY put under a new name.  The hook is installed with the first tracked hash
+and removed again once the heap has drained (no field TTL left to watch), so writes stop
+paying for it.
 """
 
 import heapq
