@@ -9,7 +9,9 @@ Scenarios (a fresh server of each kind per scenario, own --dir, killed when done
   strings-ttl  the same with EX 100000 on every key
   hashes       16-byte keys, hashes of 5 fields (8-byte fields, 10-byte values)
 Prints bytes/key = (RSS after writing and a settle pause - RSS before) / n for each server,
-and the ember/redis ratio.
+the ember/redis RSS ratio, redis-server's used_memory delta per key (its allocator's count of
+the dataset, what issue #8's "at most 2x redis-server's used memory" compares with) and
+ember's RSS per key against it.  (ember's own used_memory is its RSS unless maxmemory is set.)
 """
 
 import argparse
@@ -52,6 +54,7 @@ def measure(kind, scenario, n, batch=1000):
     p, c = start(kind, port, d)
     try:
         time.sleep(0.5)
+        used0 = int(c.info("memory")["used_memory"])
         before = rss(p.pid)
         t = time.time()
         pending = []
@@ -66,7 +69,8 @@ def measure(kind, scenario, n, batch=1000):
         assert int(c.call("DBSIZE")) == n
         time.sleep(1.0)
         after = rss(p.pid)
-        return (after - before) / n, secs
+        used = int(c.info("memory")["used_memory"]) - used0
+        return (after - before) / n, secs, used / n
     finally:
         p.terminate()
         try:
@@ -84,13 +88,16 @@ def main():
     args = ap.parse_args()
     kinds = args.servers.split(",")
     print("n = %d keys per scenario; bytes/key from the RSS delta" % args.n)
-    print("%-12s %s  ratio" % ("scenario", "  ".join("%14s" % k for k in kinds)))
+    both = "redis" in kinds and "ember" in kinds
+    print("%-12s %s%s" % ("scenario", "  ".join("%14s" % k for k in kinds),
+                          "  RSS ratio  redis used_memory/key  ember RSS / redis used" if both else ""))
     for sc in args.scenarios.split(","):
         res = {k: measure(k, sc, args.n) for k in kinds}
-        ratio = ""
-        if "redis" in res and "ember" in res:
-            ratio = "%.2fx" % (res["ember"][0] / res["redis"][0])
-        print("%-12s %s  %s" % (sc, "  ".join("%8.0f (%3.0fs)" % res[k] for k in kinds), ratio))
+        extra = ""
+        if both:
+            e, r = res["ember"][0], res["redis"]
+            extra = "  %8.2fx  %20.0f  %21.2fx" % (e / r[0], r[2], e / r[2])
+        print("%-12s %s%s" % (sc, "  ".join("%8.0f (%3.0fs)" % res[k][:2] for k in kinds), extra))
         sys.stdout.flush()
 
 
