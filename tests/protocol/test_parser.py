@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from ember.protocol.parser import (
-    FastRequestParser, ProtocolError, PyRequestParser, split_args,
+    FastRequestParser, ProtocolError, PyRequestParser, parse_simple, split_args,
 )
 from helpers import ServerProcess, have_redis
 
@@ -458,3 +458,43 @@ def _read_replies(port, data, n):
         return out, False
     finally:
         s.close()
+
+
+def _py_single(data):
+    """What the full parser makes of data: its commands when data is exactly complete
+    commands with no error, else None."""
+    p = PyRequestParser()
+    p.feed(data)
+    try:
+        cmds = p.get_commands()
+        p.get_commands()
+    except ProtocolError:
+        return None
+    return cmds if p.buffered() == 0 else None
+
+
+@settings(max_examples=int(__import__("os").environ.get("EMBER_HYP_EXAMPLES", 400)), deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.one_of(mutated(), streams,
+                 st.lists(st.binary(max_size=20), min_size=1, max_size=8).map(lambda a: enc(*a))))
+def test_parse_simple_agrees_with_full_parser(data):
+    """parse_simple (the -P 1 fast path) either declines or returns exactly what the full
+    parser returns for the same bytes, and only for a single command."""
+    got = parse_simple(data)
+    if got is not None:
+        assert len(got) == 1
+        assert got == _py_single(data)
+
+
+@pytest.mark.parametrize("args", [[b"PING"], [b"GET", b"k"], [b"SET", b"k", b"v"],
+                                  [b"MSET", b"a", b"1", b"b", b"2"], [b"SET", b"k", b"a\r\nb"],
+                                  [b"SET", b"k", b"x" * 9999], [b"SET", b"k", b"x" * 10000]])
+def test_parse_simple_cases(args):
+    data = enc(*args)
+    got = parse_simple(data)
+    if b"\r\n" in b"".join(args) or max(map(len, args)) >= 10000:
+        assert got is None          # declined: the general parser handles it
+    else:
+        assert got == [args]
+    assert parse_simple(data[:-1]) is None
+    assert parse_simple(data + data) is None

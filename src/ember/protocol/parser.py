@@ -52,7 +52,7 @@ from itertools import chain
 
 import hiredis
 
-__all__ = ["ProtocolError", "PyRequestParser", "FastRequestParser", "RequestParser"]
+__all__ = ["ProtocolError", "PyRequestParser", "FastRequestParser", "RequestParser", "parse_simple"]
 
 INLINE_MAX = 64 * 1024          # PROTO_INLINE_MAX_SIZE
 INT_MAX = 2147483647
@@ -429,6 +429,46 @@ def _verify(cmds, raw):
     except (TypeError, IndexError):
         pass
     return k, pos
+
+
+# "$<len>" for the lengths parse_simple accepts (an index past the end means "not simple").
+_BULK_B = [b"$%d" % i for i in range(10000)]
+_MBULK_COUNT = _MBULK_HDR.get
+
+
+def parse_simple(data):
+    """The one-command-per-read case (``-P 1``), without hiredis: ``[argv]`` when ``data`` is
+    exactly one canonical multibulk command (``*<n>`` then ``$<len>`` + data per argument, every
+    line ending in CRLF, arguments shorter than 10000 bytes), else None (the caller then
+    uses the full parser).
+
+    Sound because of how it checks: splitting on CRLF and verifying that every header equals
+    the canonical header of the part after it proves ``data`` is byte for byte the canonical
+    encoding of the argv returned, whatever bytes (CRLF included) the arguments hold; an
+    argument containing CRLF simply fails the check and takes the general path.  Such a
+    command is within every limit Redis applies, even to unauthenticated clients."""
+    parts = data.split(b"\r\n")
+    n = len(parts)
+    try:
+        if n == 6:
+            if (parts[0] == b"*2" and not parts[5] and parts[1] == _BULK_B[len(parts[2])]
+                    and parts[3] == _BULK_B[len(parts[4])]):
+                return [[parts[2], parts[4]]]
+        elif n == 8:
+            if (parts[0] == b"*3" and not parts[7] and parts[1] == _BULK_B[len(parts[2])]
+                    and parts[3] == _BULK_B[len(parts[4])] and parts[5] == _BULK_B[len(parts[6])]):
+                return [[parts[2], parts[4], parts[6]]]
+        elif n == 4:
+            if parts[0] == b"*1" and not parts[3] and parts[1] == _BULK_B[len(parts[2])]:
+                return [[parts[2]]]
+        elif n > 8 and not (n & 1) and not parts[n - 1] and _MBULK_COUNT(parts[0]) == (n >> 1) - 1:
+            end = n - 1
+            args = parts[2:end:2]
+            if parts[1:end:2] == list(map(_BULK_B.__getitem__, map(len, args))):
+                return [args]
+    except IndexError:      # an argument of 10000 bytes or more
+        pass
+    return None
 
 
 class FastRequestParser:

@@ -20,7 +20,7 @@ from time import time as _time, time_ns as _time_ns
 from ..clock import Clock
 from ..commands.dispatch import execute
 from ..protocol.encoder import OK, encode, encode_into
-from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError
+from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError, parse_simple
 from ..protocol.replies import ReplyError
 from .client import Client, REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP
 
@@ -126,11 +126,68 @@ class EmberProtocol(asyncio.Protocol):
         server.stats.total_net_input_bytes += len(data)
         c.last_interaction = _time()   # the network layer always runs on the real clock
         parser = self.parser
+        if not parser._size and not parser._py_active and c.blocked is None and not c.paused:
+            cmds = parse_simple(data)   # -P 1: one small canonical command, no hiredis
+            if cmds is not None:
+                self.run_one(c, cmds[0])
+                return
         parser.feed(data)
         if c.blocked is not None or c.paused:
             self._check_qbuf(c)
             return
         self.process()
+
+    def run_one(self, c, argv):
+        """process() for the common -P 1 case: exactly one command arrived and nothing is
+        buffered, so none of process()'s loop, pending-command or query-buffer work applies.
+        Keep the two in step."""
+        server = self.server
+        out = []
+        c.pending_buf = out           # out-of-band sends during the command go before its reply
+        server.now_ms = _time_ns() // 1000000 if self.net.real_clock else server.clock_ms()
+        c.tot_cmds += 1
+        try:
+            reply = execute(c, argv)
+        finally:
+            c.pending_buf = None
+        mode = c.reply_mode
+        if mode == 0:       # REPLY_ON
+            t = type(reply)
+            if t is bytes:
+                data = b"$%d\r\n%b\r\n" % (len(reply), reply)
+            elif t is str and reply == "OK":
+                data = OK
+            elif t is int:
+                data = b":%d\r\n" % reply
+            else:
+                data = encode(reply, c.resp3)
+            if out:
+                out.append(data)
+                data = b"".join(out)
+        else:
+            if mode == REPLY_SKIP_NEXT:
+                c.reply_mode = REPLY_SKIP
+            elif mode == REPLY_SKIP:
+                c.reply_mode = REPLY_ON
+            data = b"".join(out)
+        transport = self.transport
+        if transport is None:
+            return
+        if data:
+            held = self.net.held
+            if held is not None:
+                held.append((self, data))
+            else:
+                transport.write(data)
+                c.tot_net_out += len(data)
+                server.stats.total_net_output_bytes += len(data)
+                if transport.get_write_buffer_size():
+                    self.net.check_output_limits(c, transport)
+        if c.closing:
+            if self.net.held is not None:
+                self.net.held.append((self, None))
+            else:
+                transport.close()
 
     def _check_qbuf(self, c):
         limit = self.server.config.client_query_buffer_limit
