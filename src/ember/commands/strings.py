@@ -57,7 +57,7 @@ def get(c, argv):
             _miss(c, key)
         return None
     c.server.stats.keyspace_hits += 1
-    db.atime[key] = c.server.now_ms
+    db.atime[key] = db.lru_clock()
     t = type(v)
     if t is bytes:
         return v
@@ -78,7 +78,7 @@ def set_(c, argv):
         if notifier is not None and getattr(notifier, "flags", 0) & N.NEW and db.lookup(key) is None:
             notifier(N.NEW, b"new", key, db)
         db.data[key] = value
-        db.atime[key] = c.server.now_ms
+        db.atime[key] = db.lru_clock()
         if db.expires:
             db.expires.pop(key, None)
         if db.server.key_hooks:
@@ -275,7 +275,7 @@ def mset(c, argv):
     server = c.server
     if server.notifier is None and not server.key_hooks:
         # nobody listens for changes: plain dict stores (what db.set does, minus the hooks)
-        data, atime, expires, now = db.data, db.atime, db.expires, server.now_ms
+        data, atime, expires, now = db.data, db.atime, db.expires, db.lru_clock()
         for i in range(1, len(argv), 2):
             k = argv[i]
             data[k] = argv[i + 1]
@@ -362,7 +362,7 @@ def _incr(c, key, delta):
         raise ReplyError(errors.OVERFLOW)
     if server.notifier is None:
         db.data[key] = b"%d" % new
-        db.atime[key] = server.now_ms
+        db.atime[key] = db.lru_clock()
         if server.key_hooks:
             db.modified(key)
     else:

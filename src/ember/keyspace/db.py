@@ -30,7 +30,7 @@ def type_name(value) -> str:
 
 
 class Database:
-    __slots__ = ("id", "data", "expires", "server", "atime", "wheel", "scans")
+    __slots__ = ("id", "data", "expires", "server", "atime", "lru", "wheel", "scans")
 
     def __init__(self, server, index: int):
         self.id = index
@@ -38,6 +38,7 @@ class Database:
         self.data = {}
         self.expires = {}
         self.atime = {}          # key -> last access (ms) for OBJECT IDLETIME / LRU
+        self.lru = 0             # the access time written, shared for up to a second
         self.wheel = ExpiryWheel()
         self.scans = ScanSnapshots()
 
@@ -50,8 +51,22 @@ class Database:
                 return None
         v = self.data.get(key)
         if v is not None:
-            self.atime[key] = self.server.now_ms
+            now = self.server.now_ms
+            lru = self.lru
+            if not 0 <= now - lru < 1000:
+                self.lru = lru = now
+            self.atime[key] = lru
         return v
+
+    def lru_clock(self):
+        """The access time to record: ``now_ms``, but the same int object for up to a second
+        (Redis' LRU clock has a 1 s resolution too), so the access times of keys touched in
+        the same second share one object instead of costing 32 bytes each."""
+        now = self.server.now_ms
+        lru = self.lru
+        if not 0 <= now - lru < 1000:
+            self.lru = lru = now
+        return lru
 
     def expire_if_needed(self, key, when) -> bool:
         server = self.server
@@ -93,7 +108,7 @@ class Database:
         if n is not None and getattr(n, "flags", 0) & _NOTIFY_NEW and key not in self.data:
             n(_NOTIFY_NEW, b"new", key, self)
         self.data[key] = value
-        self.atime[key] = self.server.now_ms
+        self.atime[key] = self.lru_clock()
         if not keepttl and self.expires:
             self.expires.pop(key, None)
         self.modified(key)
@@ -104,7 +119,7 @@ class Database:
         if n is not None and getattr(n, "flags", 0) & _NOTIFY_NEW:
             n(_NOTIFY_NEW, b"new", key, self)
         self.data[key] = value
-        self.atime[key] = self.server.now_ms
+        self.atime[key] = self.lru_clock()
         self.modified(key)
 
     def delete(self, key) -> bool:
