@@ -1,7 +1,9 @@
 """Persistence commands: DUMP, RESTORE (serialized values), SAVE and BGSAVE (snapshots).
 
 DUMP/RESTORE payloads are RDB v10 values plus the 2-byte version and CRC-64 trailer, so a
-DUMP from redis-server (7.0) RESTOREs here and the reverse.  SAVE/BGSAVE delegate to the
+DUMP from redis-server (7.0) RESTOREs here and the reverse; a hash with field TTLs is
+dumped with the RDB 12 hash types (payload version 12, as Redis 7.4), and RESTORE drops the
+fields already expired.  SAVE/BGSAVE delegate to the
 snapshot subsystem (``persistence.snapshot``), installed on first use when the entry point
 did not install it already (embedded servers).
 
@@ -13,10 +15,12 @@ target (with REPLACE) and stores nothing, replying OK.
 from .. import errors
 from ..persistence import convert
 from ..persistence.rdb import (
-    RdbError, create_dump_payload, load_value, MAX_READ_VERSION, RDB_VERSION,
+    HashTTLValue, RdbError, create_dump_payload, load_value, MAX_READ_VERSION, RDB_VERSION,
 )
 from ..persistence.crc64 import crc64
 from ..protocol.replies import ReplyError
+from ..datatypes.hashtype import Hash
+from .hashes import field_expiry
 from .registry import command
 
 _NOT_INT = "ERR value is not an integer or out of range"
@@ -54,6 +58,8 @@ def deserialize(server, payload):
         raise ReplyError("ERR DUMP payload version or checksum are wrong")
     try:
         tname, model, _end = load_value(p[:-10])
+        if type(model) is HashTTLValue:
+            model.drop_expired(server.now_ms)     # expired fields are not restored
         value = convert.from_model(tname, model, server.config)
         if tname != "string" and not len(value):
             raise ValueError("empty collection")
@@ -121,6 +127,8 @@ def restore(c, argv):
     db.set(key, value)
     if ttl:
         db.set_expire(key, ttl)
+    if type(value) is Hash and value.ttl:
+        field_expiry(server).track(db, key, value)
     if idle is not None:
         db.atime[key] = now - idle * 1000
     if freq is not None:

@@ -35,6 +35,8 @@ import threading
 import time
 
 from .child import ForkedJob
+from .fileio import atomic_write
+from .rdb import HashTTLValue
 
 BASE, INCR, HIST = "b", "i", "h"
 
@@ -242,26 +244,8 @@ def _split(line):
     return out
 
 
-def _fsync_dir(d):
-    try:
-        fd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
-
-
 def write_atomic(path, data: bytes):
-    d = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(d, "temp-" + os.path.basename(path))
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync_dir(d)
+    atomic_write(path, lambda f: f.write(data))
 
 
 # ---------------------------------------------------------------------------- base as commands
@@ -280,6 +264,8 @@ def dataset_commands(server):
             if exp is not None and exp < now:
                 continue
             tname, model = convert.to_model(value)
+            if type(model) is HashTTLValue and model.drop_expired(now) and not model.pairs:
+                continue
             for argv in _value_commands(key, tname, model):
                 yield encode_command(argv)
             if exp is not None:
@@ -303,6 +289,15 @@ def _value_commands(key, tname, m):
         for f, v in m.items():
             items += [bytes(f), bytes(v)]
         yield from _batches(key, b"HSET", items, 128)
+        ttls = getattr(m, "ttls", None)
+        if ttls:                       # field TTLs: one HPEXPIREAT per distinct expiry
+            by_when = {}
+            for f, when in ttls.items():
+                by_when.setdefault(when, []).append(bytes(f))
+            for when, fields in sorted(by_when.items()):
+                for i in range(0, len(fields), 128):
+                    part = fields[i:i + 128]
+                    yield [b"HPEXPIREAT", key, b"%d" % when, b"FIELDS", b"%d" % len(part)] + part
     elif tname == "zset":
         items = []
         for member, score in m:
@@ -736,28 +731,18 @@ class Aof(ForkedJob):
             from . import snapshot
             snapshot.install(server).write(path)
             return
-        tmp = path + ".tmp-%d" % os.getpid()
-        try:
-            with open(tmp, "wb") as f:
-                chunk = []
-                size = 0
-                for cmd in dataset_commands(server):
-                    chunk.append(cmd)
-                    size += len(cmd)
-                    if size > 1 << 20:
-                        f.write(b"".join(chunk))
-                        chunk, size = [], 0
-                f.write(b"".join(chunk))
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        _fsync_dir(os.path.dirname(path))
+
+        def fill(f):
+            chunk = []
+            size = 0
+            for cmd in dataset_commands(server):
+                chunk.append(cmd)
+                size += len(cmd)
+                if size > 1 << 20:
+                    f.write(b"".join(chunk))
+                    chunk, size = [], 0
+            f.write(b"".join(chunk))
+        atomic_write(path, fill, path + ".tmp-%d" % os.getpid())
 
     def rewrite_command(self):
         """BGREWRITEAOF; returns the status text or raises ReplyError."""

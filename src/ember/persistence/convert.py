@@ -10,9 +10,9 @@ Registration point: a type module that lands later (streams, ...) calls
 ``register(type_name, cls, to_model, from_model)``; ``to_model(value)`` returns the neutral
 value, ``from_model(neutral, config)`` the ember value.  Built-in types are registered below.
 
-Known limit: hash field TTLs (Redis 7.4) have no representation in RDB v10/v11, which is what
-ember writes (the oracle, Redis 7.0, reads up to v10); they are dropped when a hash is saved
-or DUMPed, so the fields come back without TTL.
+Hash field TTLs (Redis 7.4): a hash with some is modelled as an ``rdb.HashTTLValue`` (pairs +
+absolute expiries), which the writer stores with the RDB 12 types; ``from_model`` gives the
+fields their TTLs back (the loader drops the expired ones first, ``HashTTLValue.drop_expired``).
 
 Invariants: loaded values are fresh objects owned by the caller; ``to_model`` never mutates
 the value and its result is only valid until the value next changes (it may share data).
@@ -21,7 +21,7 @@ the value and its result is only valid until the value next changes (it may shar
 from ..datatypes.hashtype import Hash
 from ..datatypes.quicklist import QuickList
 from ..datatypes.zset import ZSet
-from .rdb import EncodingOptions
+from .rdb import EncodingOptions, HashTTLValue
 
 __all__ = ["to_model", "from_model", "register", "encoding_options", "UnknownType"]
 
@@ -100,10 +100,19 @@ register("list", QuickList, _list_to, _list_from)
 # ------------------------------------------------------------------ hashes
 
 def _hash_to(h):
-    return h          # its items() are the pairs; field TTLs are dropped (see the module doc)
+    ttl = h.ttl
+    if ttl:
+        return HashTTLValue(h.to_dict(), dict(ttl))
+    return h          # its items() are the pairs
 
 
 def _hash_from(d, config):
+    if type(d) is HashTTLValue:
+        h = Hash.from_dict(d.pairs, config)
+        for f, when in d.ttls.items():
+            if f in h:
+                h.set_ttl(f, when)
+        return h
     return Hash.from_dict(d if type(d) is dict else dict(d), config)
 
 

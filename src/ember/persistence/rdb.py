@@ -41,6 +41,7 @@ from typing import Any, Iterable, Iterator, NamedTuple
 
 from . import lzf
 from .crc64 import crc64
+from .fileio import atomic_write
 
 _lzf_decompress = lzf.decompress
 _lzf_compress = lzf.compress
@@ -55,6 +56,7 @@ __all__ = [
     "parse_dump_payload", "RdbWriter", "save_rdb", "load_rdb", "read_rdb", "RdbContents",
     "Aux", "Function", "SelectDb", "ResizeDb", "KeyEntry", "ModuleAux",
     "RDB_VERSION", "MAX_READ_VERSION", "RDB_VERSION_HFE", "HashTTLValue", "value_rdb_version",
+    "NeedsNewerVersion",
 ]
 
 RDB_VERSION = 10
@@ -153,6 +155,11 @@ class StreamValue:
     max_deleted_id: StreamID = (0, 0)
     entries_added: int = 0
     groups: list = field(default_factory=list)  # list[StreamGroup]
+
+
+class NeedsNewerVersion(ValueError):
+    """A value cannot be written in the RDB version being written (a hash with field TTLs
+    in a version < 12): the writer must start again with a newer version."""
 
 
 @dataclass
@@ -432,7 +439,7 @@ def dump_value(type_name: str, value, *, rdb_version: int = RDB_VERSION,
     if type_name == "hash":
         if type(value) is HashTTLValue and value.ttls:
             if rdb_version < RDB_VERSION_HFE:
-                raise ValueError("hash field TTLs need RDB version %d" % RDB_VERSION_HFE)
+                raise NeedsNewerVersion("hash field TTLs need RDB version %d" % RDB_VERSION_HFE)
             return _dump_hash_ttl(value, opts)
         items = [(bytes(k), bytes(v)) for k, v in value.items()]
         lim = opts.hash_max_listpack_value
@@ -939,41 +946,25 @@ def save_rdb(path, databases_iter, aux: dict | None = None, functions: Iterable 
     databases_iter yields (db_index, items) where items is an iterable of
     (key, type_name, value, expire_ms) tuples, or a sized collection (list) of
     them (then RESIZEDB is emitted with exact counts)."""
-    path = os.fspath(path)
-    d = os.path.dirname(os.path.abspath(path))
+    def fill(fp):
+        w = RdbWriter(fp, compress=compress, checksum=checksum, options=options)
+        w.header(version)
+        for k, v in (aux or {}).items():
+            w.aux(k, v)
+        for code in functions:
+            w.function(code)
+        for db, items in databases_iter:
+            w.select_db(db)
+            if isinstance(items, (list, tuple)):
+                w.resize_db(len(items), sum(1 for it in items if it[3] is not None))
+            for key, type_name, value, expire_ms in items:
+                w.key(type_name, key, value, expire_ms)
+        w.finish()
+
+    d = os.path.dirname(os.path.abspath(os.fspath(path)))
     fd, tmp = tempfile.mkstemp(prefix="temp-", suffix=".rdb", dir=d)
-    try:
-        with os.fdopen(fd, "wb") as fp:
-            w = RdbWriter(fp, compress=compress, checksum=checksum, options=options)
-            w.header(version)
-            for k, v in (aux or {}).items():
-                w.aux(k, v)
-            for code in functions:
-                w.function(code)
-            for db, items in databases_iter:
-                w.select_db(db)
-                if isinstance(items, (list, tuple)):
-                    w.resize_db(len(items), sum(1 for it in items if it[3] is not None))
-                for key, type_name, value, expire_ms in items:
-                    w.key(type_name, key, value, expire_ms)
-            w.finish()
-            fp.flush()
-            os.fsync(fp.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:
-        dfd = os.open(d, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
-    except OSError:
-        pass
+    os.close(fd)
+    atomic_write(path, fill, tmp)
 
 
 # ------------------------------------------------------------------ reader

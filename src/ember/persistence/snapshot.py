@@ -35,9 +35,12 @@ import time
 from .child import ForkedJob
 
 from .. import REDIS_VERSION
+from ..commands.hashes import field_expiry
 from . import convert
+from .fileio import atomic_write
 from .rdb import (
-    Aux, Function, KeyEntry, RdbError, RdbWriter, RDB_VERSION, enc_string, load_rdb,
+    Aux, Function, HashTTLValue, KeyEntry, NeedsNewerVersion, RdbError, RdbWriter, RDB_VERSION,
+    RDB_VERSION_HFE, enc_string, load_rdb,
 )
 
 MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
@@ -122,68 +125,69 @@ class Snapshotter(ForkedJob):
 
     def write(self, path):
         """Write the whole dataset to ``path`` through a temp file in the same directory,
-        fsync, rename.  Raises OSError on failure (the temp file is removed)."""
+        fsync, rename.  Raises OSError on failure (the temp file is removed).  The file is
+        RDB 10 unless a hash has field TTLs (RDB 12)."""
+        version = RDB_VERSION_HFE if self._field_ttls_tracked() else RDB_VERSION
+        tmp = os.path.join(os.path.dirname(os.path.abspath(path)), "temp-%d.rdb" % os.getpid())
+        try:
+            atomic_write(path, lambda fp: self._dump(fp, version), tmp)
+        except NeedsNewerVersion:     # a hash with field TTLs the guess above missed
+            atomic_write(path, lambda fp: self._dump(fp, RDB_VERSION_HFE), tmp)
+
+    def _field_ttls_tracked(self):
+        """Does a hash tracked by field expiry still have field TTLs?  (A hash with TTLs that
+        is not tracked is caught by the writer: NeedsNewerVersion, and the save restarts.)"""
+        fe = self.server.subsystems.get("hash_field_expiry")
+        if fe is None:
+            return False
+        dbs = self.server.dbs
+        for _, dbi, key in fe.heap:
+            h = dbs[dbi].data.get(key)
+            if h is not None and getattr(h, "ttl", None):
+                return True
+        return False
+
+    def _dump(self, fp, version):
         server = self.server
         cfg = server.config
         opts = convert.encoding_options(cfg)
-        d = os.path.dirname(os.path.abspath(path))
-        tmp = os.path.join(d, "temp-%d.rdb" % os.getpid())
         delay = getattr(cfg, "rdb_key_save_delay", 0) or 0
-        try:
-            with open(tmp, "wb") as fp:
-                w = RdbWriter(fp, checksum=bool(cfg.rdbchecksum), options=opts)
-                w.header(RDB_VERSION)
-                for k, v in self._aux():
-                    w.aux(k, v)
-                for code in self._functions():
-                    w.function(code)
-                to_model = convert.to_model
-                enc_key = w.encode_key
-                es = enc_string
-                comp = opts.compress
-                for db in server.dbs:
-                    data = db.data
-                    if not data:
-                        continue
-                    expires = db.expires
-                    w.select_db(db.id)
-                    w.resize_db(len(data), len(expires))
-                    parts = []
-                    append = parts.append
-                    for key, value in list(data.items()) if delay else data.items():
-                        exp = expires.get(key) if expires else None
-                        if type(value) is bytes:
-                            if exp is None:
-                                append(b"\x00" + es(key, comp) + es(value, comp))
-                            else:
-                                append(enc_key("string", key, value, exp))
-                        else:
-                            tname, model = to_model(value)
-                            append(enc_key(tname, key, model, exp))
-                        if len(parts) >= 2048:
-                            w.raw(b"".join(parts))
-                            parts.clear()
-                        if delay:
-                            time.sleep(delay / 1e6)
+        w = RdbWriter(fp, checksum=bool(cfg.rdbchecksum), options=opts)
+        w.header(version)
+        for k, v in self._aux():
+            w.aux(k, v)
+        for code in self._functions():
+            w.function(code)
+        to_model = convert.to_model
+        enc_key = w.encode_key
+        es = enc_string
+        comp = opts.compress
+        for db in server.dbs:
+            data = db.data
+            if not data:
+                continue
+            expires = db.expires
+            w.select_db(db.id)
+            w.resize_db(len(data), len(expires))
+            parts = []
+            append = parts.append
+            for key, value in list(data.items()) if delay else data.items():
+                exp = expires.get(key) if expires else None
+                if type(value) is bytes:
+                    if exp is None:
+                        append(b"\x00" + es(key, comp) + es(value, comp))
+                    else:
+                        append(enc_key("string", key, value, exp))
+                else:
+                    tname, model = to_model(value)
+                    append(enc_key(tname, key, model, exp))
+                if len(parts) >= 2048:
                     w.raw(b"".join(parts))
-                w.finish()
-                fp.flush()
-                os.fsync(fp.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        try:
-            dfd = os.open(d, os.O_RDONLY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-        except OSError:
-            pass
+                    parts.clear()
+                if delay:
+                    time.sleep(delay / 1e6)
+            w.raw(b"".join(parts))
+        w.finish()
 
     # ---- SAVE -----------------------------------------------------------------------------
     def save(self) -> bool:
@@ -427,6 +431,8 @@ class Snapshotter(ForkedJob):
                         expired += 1
                         continue
                     if tname != "string":
+                        if type(value) is HashTTLValue:
+                            value.drop_expired(now)
                         try:
                             value = from_model(tname, value, cfg)
                         except convert.UnknownType as e:
@@ -443,6 +449,8 @@ class Snapshotter(ForkedJob):
                     atime[key] = now if idle is None else now - idle * 1000
                     if exp is not None:
                         db.set_expire(key, exp)
+                    if tname == "hash" and value.ttl:
+                        field_expiry(server).track(db, key, value)
                     loaded += 1
                 elif type(ev) is Aux:
                     k = ev.key
