@@ -9,6 +9,7 @@ MULTI/EXEC (effects replication).
 import hashlib
 
 from ..protocol.replies import Map, ReplyError, NO_REPLY
+from .args import parse_int
 from .registry import command
 
 _NOSCRIPT = "NOSCRIPT No matching script. Please use EVAL."
@@ -91,11 +92,13 @@ def _compile(st, body):
     return sha, ent
 
 
+_SMALL = {b"%d" % i: i for i in range(100)}
+
+
 def _numkeys(argv, i=2):
-    try:
-        n = int(argv[i])
-    except ValueError:
-        raise ReplyError("ERR value is not an integer or out of range") from None
+    n = _SMALL.get(argv[i])
+    if n is None:
+        n = parse_int(argv[i])
     if n > len(argv) - i - 1:
         raise ReplyError("ERR Number of keys can't be greater than number of args")
     if n < 0:
@@ -103,45 +106,49 @@ def _numkeys(argv, i=2):
     return n
 
 
-def _run(c, st, name, fn, flags, nkeys, params, readonly_cmd, is_function):
-    """Run a script or function: KEYS = params[:nkeys], ARGV = the rest."""
-    server = c.server
-    if flags is None:
-        readonly, allow_oom = readonly_cmd, False
+def _script_error(e, name):
+    msg = e.message
+    if e.source is not None:
+        msg += " script: %s, on %s:%s." % (name.decode("utf-8", "replace"), e.source, e.line)
     else:
-        readonly = readonly_cmd or b"no-writes" in flags
-        allow_oom = b"allow-oom" in flags
-        if not allow_oom and not readonly and server.config.maxmemory:
-            if not server.ensure_memory():
-                raise ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
-    engine = st.engine
+        msg += " script: %s" % name.decode("utf-8", "replace")
+    return ReplyError(msg)
+
+
+def _run(c, st, name, fn, flags, nkeys, params, readonly_cmd, is_function):
+    """Run a script or function with flags: KEYS = params[:nkeys], ARGV = the rest."""
+    server = c.server
+    readonly = readonly_cmd or b"no-writes" in flags
+    allow_oom = b"allow-oom" in flags
+    if not allow_oom and not readonly and server.config.maxmemory:
+        if not server.ensure_memory():
+            raise ReplyError("OOM command not allowed when used memory > 'maxmemory'.")
     try:
-        return engine.run(st.RunContext(c, name, is_function, readonly, allow_oom), fn, nkeys,
-                          params, is_function)
+        return st.engine.run(c, name, is_function, readonly, allow_oom, fn, nkeys, params)
     except st.ScriptError as e:
-        msg = e.message
-        if e.source is not None:
-            msg += " script: %s, on %s:%s." % (name.decode("utf-8", "replace"), e.source, e.line)
-        else:
-            msg += " script: %s" % name.decode("utf-8", "replace")
-        raise ReplyError(msg) from None
+        raise _script_error(e, name) from None
 
 
 def _eval(c, argv, readonly, by_sha):
-    st = c.server.subsystems.get("lua") or _state(c.server)
+    server = c.server
+    st = server.subsystems.get("lua") or _state(server)
     n = _numkeys(argv)
     if by_sha:
-        ent = st.cache.get(argv[1])
+        sha = argv[1]
+        ent = st.cache.get(sha)
         if ent is None:
-            sha = argv[1].lower()
+            sha = sha.lower()
             ent = st.cache.get(sha)
             if ent is None:
                 raise ReplyError(_NOSCRIPT)
-        else:
-            sha = argv[1]
     else:
         sha, ent = _compile(st, argv[1])
-    return _run(c, st, sha, ent[1], ent[2], n, argv[3:], readonly, False)
+    if ent[2] is not None:   # a shebang with flags
+        return _run(c, st, sha, ent[1], ent[2], n, argv[3:], readonly, False)
+    try:
+        return st.engine.run(c, sha, False, readonly, False, ent[1], n, argv[3:])
+    except st.ScriptError as e:
+        raise _script_error(e, sha) from None
 
 
 @command("eval")
@@ -159,7 +166,25 @@ def eval_ro(c, argv):
 @command("evalsha")
 def evalsha(c, argv):
     """EVALSHA sha1 numkeys [key ...] [arg ...]"""
-    return _eval(c, argv, False, True)
+    # _eval(c, argv, False, True) unrolled: the path job queues and locks take
+    server = c.server
+    st = server.subsystems.get("lua") or _state(server)
+    n = _SMALL.get(argv[2])
+    if n is None or n > len(argv) - 3:
+        n = _numkeys(argv)
+    sha = argv[1]
+    ent = st.cache.get(sha)
+    if ent is None:
+        sha = sha.lower()
+        ent = st.cache.get(sha)
+        if ent is None:
+            raise ReplyError(_NOSCRIPT)
+    if ent[2] is not None:   # a shebang with flags
+        return _run(c, st, sha, ent[1], ent[2], n, argv[3:], False, False)
+    try:
+        return st.engine.run(c, sha, False, False, False, ent[1], n, argv[3:])
+    except st.ScriptError as e:
+        raise _script_error(e, sha) from None
 
 
 @command("evalsha_ro")

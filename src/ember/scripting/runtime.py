@@ -20,6 +20,8 @@ import math
 import time
 
 _perf = time.perf_counter_ns
+_monotonic = time.monotonic
+_NO_DIRECT = {}
 
 from lupa import lua51
 
@@ -216,64 +218,63 @@ api.compile = function(code, chunk)
   setfenv(f, ENV)
   return f
 end
--- the runners return the script's value alone, or (false, error table): Python tells the
--- two apart by the tuple; KEYS and ARGV are built here from the arguments, which is much
--- cheaper than building Lua tables from Python
-local function finish(ok, r)
-  sethook()
-  rawset(REAL, 'KEYS', nil); rawset(REAL, 'ARGV', nil)
+-- The count hook stays installed (it only asks Python whether to stop); a kill sets it to
+-- every instruction and rearm() puts it back.  The runners return the script's value alone,
+-- or (false, error table): Python tells the two apart by the tuple.  KEYS and ARGV are
+-- built here from the call's arguments, which is much cheaper than tables made in Python.
+api.rearm = function() sethook(hook, '', EVERY) end
+api.run = function(f, nkeys, ...)
+  local keys, argv = {...}, {}
+  if nkeys == 0 then
+    keys, argv = argv, keys
+  else
+    -- the tail moves to ARGV; KEYS keeps exactly 1..nkeys (its border is nkeys)
+    for i = nkeys + 1, #keys do argv[i - nkeys] = keys[i]; keys[i] = nil end
+  end
+  REAL.KEYS = keys; REAL.ARGV = argv
+  local ok, r = xpcall(f, handler)
+  REAL.KEYS = nil; REAL.ARGV = nil
   if ok then return r end
   return false, r
 end
-local function split(nkeys, ...)
-  local keys, argv = {...}, {}
-  if nkeys == 0 then return argv, keys end
-  local n = select('#', ...)
-  -- the tail moves to ARGV; KEYS keeps exactly 1..nkeys (its border is nkeys)
-  for i = nkeys + 1, n do argv[i - nkeys] = keys[i]; keys[i] = nil end
-  return keys, argv
-end
-api.run = function(f, nkeys, ...)
-  local keys, argv = split(nkeys, ...)
-  rawset(REAL, 'KEYS', keys); rawset(REAL, 'ARGV', argv)
-  sethook(hook, '', EVERY)
-  return finish(xpcall(f, handler))
-end
 api.run_t = function(f, keys, argv)
-  rawset(REAL, 'KEYS', keys); rawset(REAL, 'ARGV', argv)
-  sethook(hook, '', EVERY)
-  return finish(xpcall(f, handler))
+  REAL.KEYS = keys; REAL.ARGV = argv
+  local ok, r = xpcall(f, handler)
+  REAL.KEYS = nil; REAL.ARGV = nil
+  if ok then return r end
+  return false, r
 end
 -- FCALL: the function gets (keys, argv); one body reads them from upvalues (scripts
 -- cannot nest, so one slot is enough) instead of a new closure per call
 local cf, ck, ca
 local function fbody() return cf(ck, ca) end
-local function ffinish(ok, r)
-  sethook()
+api.fcall = function(f, nkeys, ...)
+  local keys, argv = {...}, {}
+  if nkeys == 0 then
+    keys, argv = argv, keys
+  else
+    for i = nkeys + 1, #keys do argv[i - nkeys] = keys[i]; keys[i] = nil end
+  end
+  cf, ck, ca = f, keys, argv
+  local ok, r = xpcall(fbody, handler)
   cf, ck, ca = nil, nil, nil
   if ok then return r end
   return false, r
 end
-api.fcall = function(f, nkeys, ...)
-  ck, ca = split(nkeys, ...)
-  cf = f
-  sethook(hook, '', EVERY)
-  return ffinish(xpcall(fbody, handler))
-end
 api.fcall_t = function(f, keys, argv)
   cf, ck, ca = f, keys, argv
-  sethook(hook, '', EVERY)
-  return ffinish(xpcall(fbody, handler))
+  local ok, r = xpcall(fbody, handler)
+  cf, ck, ca = nil, nil, nil
+  if ok then return r end
+  return false, r
 end
-api.load_library = function(code, chunk, every)
+api.load_library = function(code, chunk)
   local f, e = loadstring(code, chunk)
   if not f then return false, e end
   local env = setmetatable({redis = loadredis}, {__index = REAL, __newindex = readonly,
                                                   __metatable = false})
   setfenv(f, env)
-  sethook(hook, '', every)
   local ok, r = xpcall(f, handler)
-  sethook()
   rawset(env, 'redis', nil)
   return ok, r
 end
@@ -285,7 +286,8 @@ api.where = function()
 end
 nokill[handler] = true; nokill[userframe] = true; nokill[where] = true
 nokill[api.run] = true; nokill[api.fcall] = true; nokill[api.load_library] = true
-nokill[api.run_t] = true; nokill[api.fcall_t] = true; nokill[finish] = true; nokill[ffinish] = true
+nokill[api.run_t] = true; nokill[api.fcall_t] = true
+sethook(hook, '', EVERY)
 api.is_table = function(v) return type(v) == 'table' end
 api.null = null
 return api
@@ -389,6 +391,7 @@ class LuaEngine:
         self.rand = Rand48()
         self.pending = None     # library being loaded: list of registrations
         self.script_client = None
+        self._spare_ctx = RunContext(None, b"", False, False, False)
         lua = self.lua
         py = lua.table_from({
             b"call": self._call, b"errfmt": _errfmt, b"sha1": _sha1hex,
@@ -416,12 +419,13 @@ class LuaEngine:
         self._fcall = self.api.fcall
         self._run_t = self.api.run_t
         self._fcall_t = self.api.fcall_t
-        from ..commands.dispatch import lookup, call, _after_call, _internal_error
+        from ..commands.dispatch import lookup, call, _internal_error
         self._lookup, self._dispatch_call = lookup, call
-        self._after_call, self._internal_error = _after_call, _internal_error
+        self._internal_error = _internal_error
         # redis.call's direct path: command name as sent -> spec, for commands without
         # subcommands that scripts may call (filled by _call on first use)
-        self._direct = {}
+        self._direct_cache = {}
+        self._direct = _NO_DIRECT
         self._gc_step = lua.eval("function() collectgarbage('step', 100) end")
 
     # ---- library calls ------------------------------------------------------------------
@@ -468,21 +472,34 @@ class LuaEngine:
         sc.refresh_plain()
         return sc
 
-    def run(self, ctx, fn, nkeys, params, function=False):
-        """Run a compiled chunk (or a registered function) with KEYS = params[:nkeys] and
-        ARGV = the rest; returns the reply value or raises ScriptError."""
+    def run(self, caller, name, is_function, readonly, allow_oom, fn, nkeys, params):
+        """Run a compiled chunk (or a registered function) for ``caller`` with
+        KEYS = params[:nkeys] and ARGV = the rest; returns the reply value or raises
+        ScriptError."""
         server = self.server
         if self.ctx is not None:
             raise ReplyError("ERR This Redis command is not allowed from script")
         sc = self.script_client
         if sc is None:
             sc = self._new_script_client()
-        caller = ctx.caller
         sc.db = caller.db
         sc.resp3 = False
         sc.user = caller.user
+        # one RunContext object serves every run (runs never nest); all fields are reset
+        ctx = self._spare_ctx
+        ctx.caller = caller
+        ctx.name = name
+        ctx.is_function = function = is_function
+        ctx.readonly = readonly
+        ctx.allow_oom = allow_oom
+        ctx.start = _monotonic()
+        ctx.wrote = ctx.busy = ctx.multi_emitted = False
+        ctx.killed = None
+        ctx.repl = 3
+        ctx.resp = 2
         ctx.client = sc
         self.ctx = ctx
+        self._direct = self._direct_cache
         server.in_script = True
         server.in_exec += 1
         try:
@@ -504,8 +521,12 @@ class LuaEngine:
             server.in_exec -= 1
             server.in_script = False
             self.ctx = None
+            self._direct = _NO_DIRECT
+            ctx.caller = None
             if ctx.multi_emitted:
                 server.propagate_raw(caller.db.id, [b"EXEC"])
+            if ctx.killed is not None:
+                self.api.rearm()
             if ctx.busy:
                 server.busy_script = None
                 server._refresh_gate()
@@ -524,10 +545,12 @@ class LuaEngine:
         ctx.start = time.monotonic()
         self.ctx = ctx
         try:
-            r = self.api.load_library(code, chunk, HOOK_EVERY)
+            r = self.api.load_library(code, chunk)
         finally:
             self.ctx = None
             regs, self.pending = self.pending, None
+            if ctx.killed is not None:
+                self.api.rearm()
         ok = r[0]
         if not ok:
             val = r[1] if len(r) > 1 else None
@@ -608,21 +631,21 @@ class LuaEngine:
 
     # ---- redis.call ----------------------------------------------------------------------
     def _rcall(self, *args):
-        """redis.call.  The common case (a known plain command called with strings, nothing
-        gating the server, no tracking) runs the handler here with call()'s bookkeeping
-        inlined; everything else goes through _call, which has every check."""
-        ctx = self.ctx
+        """redis.call.  The common case (a known plain command called with strings while a
+        script runs, nothing gating the server) runs the handler here with call()'s
+        bookkeeping inlined; everything else goes through _call, which has every check.
+        ``_direct`` is the name -> spec cache while a script runs, an empty dict otherwise."""
         try:
             spec = self._direct[args[0]]
         except (KeyError, IndexError, TypeError):
             spec = None
-        if spec is None or ctx is None or ctx.client is None:
+        if spec is None:
             ok, r = self._call(True, *args)
             if ok:
                 return r
             raise _CallError(r)
         for a in args:
-            if a.__class__ is not bytes:
+            if a.__class__ is not bytes:   # numbers, tables...: converted or refused there
                 ok, r = self._call(True, *args)
                 if ok:
                     return r
@@ -638,7 +661,9 @@ class LuaEngine:
             if ok:
                 return r
             raise _CallError(r)
-        if spec.is_write:
+        ctx = self.ctx
+        if spec.is_write and not ctx.wrote:
+            # the script's first write (a read-only script never gets past this)
             if ctx.readonly:
                 raise _CallError(b"ERR Write commands are not allowed from read-only scripts.")
             ctx.wrote = True
@@ -647,27 +672,27 @@ class LuaEngine:
                 server.propagate_raw(ctx.caller.db.id, [b"MULTI"])
         sc = ctx.client
         argv = list(args)
-        if sc.tracking is not None:
-            reply = self._dispatch_call(sc, spec, argv)
-        else:
-            # dispatch.call() inlined (keep the two in step)
-            dirty = server.dirty
-            t0 = _perf()
-            try:
-                reply = spec.handler(sc, argv)
-            except ReplyError as e:
-                reply = server.error_reply(e.message)
-                spec.failed_calls += 1
-            except Exception as e:  # a bug must cost one error reply, never the script
-                reply = self._internal_error(server, spec, argv, e)
-            dt = _perf() - t0
-            spec.usec_ns += dt
-            spec.calls += 1
-            sc.last_cmd = spec
-            if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
-                server.slowlog_push(sc, spec, argv, dt)
-            if server.dirty != dirty or server.ready_keys or server.monitors:
-                self._after_call(sc, spec, argv, dirty)
+        # dispatch.call() inlined (keep the two in step; the script client never tracks)
+        dirty = server.dirty
+        t0 = _perf()
+        try:
+            reply = spec.handler(sc, argv)
+        except ReplyError as e:
+            reply = server.error_reply(e.message)
+            spec.failed_calls += 1
+        except Exception as e:  # a bug must cost one error reply, never the script
+            reply = self._internal_error(server, spec, argv, e)
+        dt = _perf() - t0
+        spec.usec_ns += dt
+        spec.calls += 1
+        sc.last_cmd = spec
+        if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
+            server.slowlog_push(sc, spec, argv, dt)
+        # _after_call() inlined: blocked clients are served after the script (in_exec)
+        if server.dirty != dirty and server.propagating and spec.is_write:
+            server.propagate(sc, spec, argv)
+        if server.monitors:
+            server.feed_monitors(sc, argv, server.now_ms)
         t = reply.__class__
         if t is int or t is bytes:
             return reply
@@ -704,8 +729,8 @@ class LuaEngine:
             return False, b"ERR Wrong number of args calling Redis command from script"
         if spec.noscript or spec.blocking and spec.name in _REFUSED_BLOCKING:
             return False, b"ERR This Redis command is not allowed from script"
-        if spec.parent is None and not spec.subcommands and len(self._direct) < 1024:
-            self._direct[argv[0]] = spec
+        if spec.parent is None and not spec.subcommands and len(self._direct_cache) < 1024:
+            self._direct_cache[argv[0]] = spec
         if spec.is_write:
             if ctx.readonly:
                 return False, b"ERR Write commands are not allowed from read-only scripts."
