@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from ember.protocol.parser import (
-    FastRequestParser, ProtocolError, PyRequestParser, parse_simple, split_args,
+    FastRequestParser, ProtocolError, PyRequestParser, parse_simple, parse_uniform, split_args,
 )
 from helpers import ServerProcess, have_redis
 
@@ -460,7 +460,7 @@ def _read_replies(port, data, n):
         s.close()
 
 
-def _py_single(data):
+def _py_complete(data):
     """What the full parser makes of data: its commands when data is exactly complete
     commands with no error, else None."""
     p = PyRequestParser()
@@ -483,7 +483,7 @@ def test_parse_simple_agrees_with_full_parser(data):
     got = parse_simple(data)
     if got is not None:
         assert len(got) == 1
-        assert got == _py_single(data)
+        assert got == _py_complete(data)
 
 
 @pytest.mark.parametrize("args", [[b"PING"], [b"GET", b"k"], [b"SET", b"k", b"v"],
@@ -498,3 +498,38 @@ def test_parse_simple_cases(args):
         assert got == [args]
     assert parse_simple(data[:-1]) is None
     assert parse_simple(data + data) is None
+
+
+@st.composite
+def uniform_pipelines(draw):
+    k = draw(st.integers(1, 4))
+    cmds = draw(st.lists(st.lists(st.binary(max_size=12), min_size=k, max_size=k), min_size=1, max_size=8))
+    return b"".join(enc(*c) for c in cmds)
+
+
+@st.composite
+def mutated_uniform(draw):
+    data = bytearray(draw(uniform_pipelines()))
+    for _ in range(draw(st.integers(1, 3))):
+        i = draw(st.integers(0, len(data) - 1))
+        data[i] = draw(st.sampled_from(b"*$+:\r\n\x0001-aX"))
+    return bytes(data)
+
+
+@settings(max_examples=int(__import__("os").environ.get("EMBER_HYP_EXAMPLES", 400)), deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.one_of(uniform_pipelines(), mutated_uniform(), streams, mutated()))
+def test_parse_uniform_agrees_with_full_parser(data):
+    """parse_uniform (same-arity pipelines) either declines or returns exactly the full
+    parser's commands for the same bytes."""
+    got = parse_uniform(data)
+    if got is not None:
+        assert got == _py_complete(data)
+
+
+def test_parse_uniform_declines_mixed_and_partial():
+    a, b = enc("GET", "k"), enc("SET", "k", "v")
+    assert parse_uniform(a * 3) == [[b"GET", b"k"]] * 3
+    assert parse_uniform(a + b) is None
+    assert parse_uniform(a * 3 + a[:-2]) is None
+    assert parse_uniform(enc("SET", "k", "x" * 10000)) is None
