@@ -80,3 +80,43 @@ def test_conversions(ember_shared, redis_oracle, proto):
     a.close()
     b.close()
     assert not bad, bad
+
+
+NUMKEYS = [" 1", "1_0", "+1", "01", "-1", "1 ", "x", "0", "1", "2", "3", "4"]
+
+
+def test_numkeys_and_keys_argv(ember_shared, redis_oracle):
+    """numkeys parsing and the KEYS/ARGV split for EVAL, EVALSHA and FCALL."""
+    a, b = RawConn(redis_oracle.port), RawConn(ember_shared.port)
+    lib = ("#!lua name=nk\nredis.register_function('nk', function(k, a) "
+           "return {#k, #a, k[1] or 'none', a[1] or 'none'} end)")
+    body = "return {#KEYS, #ARGV, KEYS[1] or 'none', ARGV[1] or 'none', KEYS[#KEYS + 1] == nil}"
+    for conn in (a, b):
+        conn.call("FUNCTION", "LOAD", "REPLACE", lib)
+        conn.call("SCRIPT", "LOAD", body)
+    sha = a.call("SCRIPT", "LOAD", body).split(b"\r\n")[1].decode()
+    bad = []
+    for k in NUMKEYS:
+        for cmd in (("EVAL", body), ("EVALSHA", sha), ("EVALSHA", sha.upper()),
+                    ("EVALSHA", "f" * 40), ("FCALL", "nk"), ("FCALL", "nosuch")):
+            x = a.call(*cmd, k, "{x}a", "{x}b", "c")
+            y = b.call(*cmd, k, "{x}a", "{x}b", "c")
+            if x != y:
+                bad.append((cmd[0], k, x, y))
+    a.close()
+    b.close()
+    assert not bad, bad
+
+
+def test_fcall_ro_order(ember_shared, redis_oracle):
+    a, b = RawConn(redis_oracle.port), RawConn(ember_shared.port)
+    lib = ("#!lua name=ro\nredis.register_function('w', function(k, a) return #k end)\n"
+           "redis.register_function{function_name='r', callback=function(k, a) return #k end, "
+           "flags={'no-writes'}}")
+    for conn in (a, b):
+        conn.call("FUNCTION", "LOAD", "REPLACE", lib)
+    for fn in ("w", "r", "nosuch"):
+        for k in ("x", "5", "1", "-1"):
+            assert a.call("FCALL_RO", fn, k, "a") == b.call("FCALL_RO", fn, k, "a"), (fn, k)
+    a.close()
+    b.close()

@@ -115,3 +115,42 @@ def test_dump_interop(ember_shared, redis_oracle):
         assert dst.call("FCALL", "echo1", "0", "q") == b"$1\r\nq\r\n"
         src.call("FUNCTION", "FLUSH")
         dst.call("FUNCTION", "FLUSH")
+
+
+OOM_LIB = ("#!lua name=oomlib\n"
+           "redis.register_function('plain', function(k, a) return redis.call('set', k[1], 'v') end)\n"
+           "redis.register_function{function_name='ro', callback=function(k, a) "
+           "return redis.call('get', k[1]) end, flags={'no-writes'}}\n"
+           "redis.register_function{function_name='aoom', callback=function(k, a) "
+           "return redis.call('set', k[1], 'v') end, flags={'allow-oom'}}\n")
+OOM_CMDS = [
+    ("EVAL", "return redis.call('set', KEYS[1], 'v')", "1", "{o}k"),
+    ("EVAL", "return redis.call('get', KEYS[1])", "1", "{o}k"),
+    ("EVAL", "return 1", "0"),
+    ("EVAL", "#!lua\nreturn 1", "0"),
+    ("EVAL", "#!lua flags=no-writes\nreturn redis.call('get', KEYS[1])", "1", "{o}k"),
+    ("EVAL", "#!lua flags=allow-oom\nreturn redis.call('set', KEYS[1], 'v')", "1", "{o}k"),
+    ("EVAL", "return redis.pcall('set', KEYS[1], 'v')['err']", "1", "{o}k"),
+    ("FCALL", "plain", "1", "{o}k"),
+    ("FCALL", "ro", "1", "{o}k"),
+    ("FCALL_RO", "ro", "1", "{o}k"),
+    ("FCALL", "aoom", "1", "{o}k"),
+]
+
+
+def test_scripts_over_maxmemory():
+    """OOM rules of scripts and functions (checked before the run or per redis.call) once
+    used memory is over maxmemory: own servers, since maxmemory 1 breaks everything else."""
+    from helpers import ServerProcess
+    with ServerProcess("redis") as r, ServerProcess("ember") as e:
+        a, b = RawConn(r.port), RawConn(e.port)
+        for conn in (a, b):
+            conn.call("FUNCTION", "LOAD", OOM_LIB)
+            conn.call("SET", "{o}k", "x")
+            conn.call("CONFIG", "SET", "maxmemory", "1")
+        bad = [(cmd, x, y) for cmd in OOM_CMDS
+               for x, y in [(a.call(*cmd), b.call(*cmd))] if x != y]
+        for conn in (a, b):
+            conn.call("CONFIG", "SET", "maxmemory", "0")
+            conn.close()
+        assert not bad, bad

@@ -432,17 +432,29 @@ def function_help(c, argv):
 
 
 def _fcall(c, argv, readonly):
-    st = _state(c.server)
+    # Redis' order: the function, then numkeys, then the *_ro check
+    server = c.server
+    st = server.subsystems.get("lua") or _state(server)
     f = st.functions.functions.get(argv[1])
-    try:
-        n = _numkeys(argv)
-    except ReplyError as e:
-        if e.message == "ERR value is not an integer or out of range":
-            raise ReplyError("ERR Bad number of keys provided") from None
-        raise
     if f is None:
         raise ReplyError("ERR Function not found")
-    return _run(c, st, f.name, f.fn, f.flags, n, argv[3:], readonly, True)
+    n = _SMALL.get(argv[2])
+    if n is None or n > len(argv) - 3:
+        try:
+            n = _numkeys(argv)
+        except ReplyError as e:
+            if e.message == "ERR value is not an integer or out of range":
+                raise ReplyError("ERR Bad number of keys provided") from None
+            raise
+    flags = f.flags
+    if readonly and b"no-writes" not in flags:
+        raise ReplyError("ERR Can not execute a script with write flag using *_ro command.")
+    if not flags and not server.config.maxmemory:   # no flags, no OOM pre-check to make
+        try:
+            return st.engine.run(c, f.name, True, readonly, False, f.fn, n, argv[3:])
+        except st.ScriptError as e:
+            raise _script_error(e, f.name) from None
+    return _run(c, st, f.name, f.fn, flags, n, argv[3:], readonly, True)
 
 
 @command("fcall")
@@ -454,8 +466,4 @@ def fcall(c, argv):
 @command("fcall_ro")
 def fcall_ro(c, argv):
     """FCALL_RO function numkeys [key ...] [arg ...]"""
-    st = _state(c.server)
-    f = st.functions.functions.get(argv[1])
-    if f is not None and b"no-writes" not in f.flags:
-        raise ReplyError("ERR Can not execute a script with write flag using *_ro command.")
     return _fcall(c, argv, True)
