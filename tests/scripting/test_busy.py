@@ -61,6 +61,15 @@ def test_busy_then_script_kill(srv):
     assert c2.call("PING") == b"+PONG\r\n"
     assert conn.call("PING") == b"+PONG\r\n"
     assert c.call("SCRIPT", "KILL") == b"-NOTBUSY No scripts in execution right now.\r\n"
+    # after a kill the hook is back to its usual period: scripts with pcall work, and the
+    # next busy script is detected and killed the same way
+    assert c.call("EVAL", "local ok, e = pcall(error, 'x') return e", "0") == b"$1\r\nx\r\n"
+    t, out, conn = _start(srv.port, "EVAL", "local i = 0 while true do i = i + 1 end", "0")
+    assert _wait_busy(c) == BUSY
+    assert c.call("SCRIPT", "KILL") == b"+OK\r\n"
+    t.join(10)
+    assert out and out[0].startswith(b"-ERR Script killed by user with SCRIPT KILL...")
+    assert c.call("EVAL", "return 7", "0") == b":7\r\n"
 
 
 def test_script_that_wrote_is_unkillable_and_shutdown_nosave(srv):
