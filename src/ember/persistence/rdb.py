@@ -509,6 +509,12 @@ class _Reader:
         raise self.err(f"invalid length encoding 0x{c:02x}", self.pos - 1)
 
     def length(self) -> int:
+        p = self.pos
+        if p < self.end:
+            c = self.buf[p]
+            if c < 64:
+                self.pos = p + 1
+                return c
         v, enc = self.length_or_enc()
         if enc:
             raise self.err("unexpected encoded length", self.pos - 1)
@@ -1035,8 +1041,23 @@ def load_rdb(source, *, verify_checksum: bool = True) -> Iterator:
     expire = idle = freq = None
     string = r.string
     names = TYPE_NAMES
+    end = r.end
     while True:
         at = r.pos
+        # fast path: a string key without opcodes before it, key and value short raw strings
+        if at + 2 < end and buf[at] == 0:
+            c = buf[at + 1]
+            if c < 64:
+                e = at + 2 + c
+                if e < end:
+                    c2 = buf[e]
+                    if c2 < 64 and e + 1 + c2 <= end:
+                        r.pos = e + 1 + c2
+                        yield _new_tuple(KeyEntry, (db, buf[at + 2:e], "string",
+                                                    buf[e + 1:e + 1 + c2], expire, idle, freq))
+                        if expire is not None or idle is not None or freq is not None:
+                            expire = idle = freq = None
+                        continue
         op = r.byte()
         if op in names:
             key = string()
