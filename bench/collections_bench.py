@@ -15,6 +15,7 @@ Workloads (redis-benchmark's built-in tests, then its arbitrary-command mode, -r
 One server at a time: the server on --server-cpu, redis-benchmark on --client-cpu (taskset).
 Prints requests/s, the ember/redis ratio and the geometric mean per pipeline depth; targets
 are ratio >= 0.5 at -P 1 and >= 0.25 at -P 16.  The machine is shared: run it more than once.
+The same workloads in-process, for repeatable instruction counts: bench/micro_collections.py.
 """
 
 import argparse
