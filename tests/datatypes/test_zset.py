@@ -311,4 +311,8 @@ def test_index_fast_paths_match_sortedlist():
                 a.remove(v)
                 b.remove(v)
             a._check()
+            if b:
+                i = rng.randrange(len(b))
+                j = rng.randrange(i + 1, len(b) + 1)
+                assert a.span(i, j) == list(b.islice(i, j))
         assert list(a) == list(b)

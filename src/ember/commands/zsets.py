@@ -414,7 +414,10 @@ def _rank_reply(c, zv, start, stop, reverse, withscores):
     a, b = r
     if reverse:
         a, b = n - b, n - a
-    it = idx.islice(a, b, reverse=reverse)
+        it = idx.span(a, b)
+        it.reverse()
+    else:
+        it = idx.span(a, b)
     if not withscores:
         return [m for _s, m in it]
     if c.resp3:

@@ -118,6 +118,18 @@ class _Index(SortedList):
             self._expand(pos)
         self._len += 1
 
+    def span(self, a: int, b: int) -> list:
+        """Items at positions [a, b) (0 <= a < b <= len), ascending: one positional lookup,
+        then slices of the sublists (islice would look up both ends)."""
+        need = b - a
+        pos, i = self._pos(a)
+        lists = self._lists
+        out = lists[pos][i:i + need]
+        while len(out) < need:
+            pos += 1
+            out += lists[pos][:need - len(out)]
+        return out
+
     def pop_first(self):
         sub = self._lists[0]
         if self._index or len(sub) <= (self._load >> 1) + 1:
