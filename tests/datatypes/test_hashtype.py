@@ -20,7 +20,7 @@ def make(pairs, cfg=CFG):
 def test_small_hash_is_one_packed_bytes_object():
     h = make([(b"field:01", b"value:0001"), (b"field:02", b"value:0002")])
     assert type(h.v) is bytes
-    assert h.v == b"\x00field:01\x00value:0001\x00field:02\x00value:0002\x00"
+    assert h.v == b"\x00field:01\x01value:0001\x00field:02\x01value:0002\x00"
     assert h.encoding() == "listpack"
     assert len(h) == 2 and h
     assert h.get(b"field:02") == b"value:0002"
@@ -48,23 +48,24 @@ def test_empty_fields_and_values():
     assert h.items() == [(b"k", b"")]
 
 
-def test_separator_in_the_data_picks_another_one():
-    h = make([(b"a\x00b", b"1")])
-    assert type(h.v) is bytes and h.v[:1] != b"\x00"
-    assert h.get(b"a\x00b") == b"1" and h.get(b"a") is None
-    sep = h.v[:1]
-    h.set(b"x", b"has" + sep + b"it", CFG)          # repacked with a separator still free
+def test_binary_data_keeps_a_dict_reported_as_listpack():
+    for f, v in ((b"a\x00b", b"1"), (b"a", b"\x01"), (b"\x01", b"x")):
+        h = make([(b"x", b"y"), (f, v)])
+        assert type(h.v) is dict, (f, v)
+        assert h.encoding() == "listpack"
+        assert h.get(f) == v and h.items() == [(b"x", b"y"), (f, v)]
+    assert pack([b"f", b"\x00"]) is None and pack([b"\x01", b"v"]) is None
+
+
+def test_a_field_argument_spanning_elements_matches_nothing():
+    h = make([(b"a", b"1"), (b"b", b"2")])
     assert type(h.v) is bytes
-    assert h.get(b"x") == b"has" + sep + b"it"
-    assert h.items() == [(b"a\x00b", b"1"), (b"x", b"has" + sep + b"it")]
-
-
-def test_every_separator_used_keeps_a_dict_reported_as_listpack():
-    h = make([(b"f", b"\x00\xff\x1f\x01")])
-    assert type(h.v) is dict
-    assert h.encoding() == "listpack"
-    assert h.get(b"f") == b"\x00\xff\x1f\x01"
-    assert pack([b"\x00\xff\x1f\x01"]) is None
+    span = b"a\x011\x00b"                  # \0 span \1 occurs in the packed form
+    assert (b"\x00" + span + b"\x01") in h.v
+    assert h.get(span) is None and span not in h
+    assert h.delete(span) is False
+    assert h.set(span, b"3", CFG) is True      # a new (binary) field: the hash becomes a dict
+    assert h.items() == [(b"a", b"1"), (b"b", b"2"), (span, b"3")]
 
 
 def test_conversion_to_hashtable_by_entries_and_by_length():
@@ -89,7 +90,7 @@ def test_set_pairs_packs_a_new_hash_in_one_go_and_handles_duplicates():
     assert h.items() == [(b"f1", b"v3"), (b"f2", b"v2")]
     g = Hash()
     assert g.set_pairs([b"f1", b"v1", b"f2", b"v2"], 0, CFG) == 2
-    assert g.v == b"\x00f1\x00v1\x00f2\x00v2\x00"
+    assert g.v == b"\x00f1\x01v1\x00f2\x01v2\x00"
     assert g.set_pairs([b"f2", b"x", b"f3", b"y"], 0, CFG) == 1
     assert g.items() == [(b"f1", b"v1"), (b"f2", b"x"), (b"f3", b"y")]
 
@@ -142,7 +143,7 @@ def test_from_dict_and_the_compatibility_view():
     assert h.get(b"c") == b"3" and len(h) == 3
 
 
-_elem = st.binary(max_size=6) | st.sampled_from([b"\x00", b"\xff", b"a\x1f", b"\x01", b"a"])
+_elem = st.binary(max_size=6) | st.sampled_from([b"\x00", b"\x01", b"a\x011\x00b", b"a", b"1"])
 
 
 @settings(max_examples=300, deadline=None)

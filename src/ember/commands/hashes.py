@@ -16,7 +16,7 @@ import math
 import random
 
 from .. import errors, glob
-from ..datatypes.hashtype import Hash
+from ..datatypes.hashtype import Hash, _F, _V     # _F/_V: the packed layout's markers
 from ..keyspace import notify as N
 from ..keyspace.scan import ScanSnapshots
 from ..protocol.replies import Map, ReplyError
@@ -181,6 +181,25 @@ def _hset_pairs(c, argv, name):
 @command("hset")
 def hset(c, argv):
     """HSET key field value [field value ...]"""
+    if len(argv) == 4:
+        # One pair on an existing hash without field TTLs: what _load + _written do, inline.
+        db = c.db
+        key = argv[1]
+        h = db.data.get(key)
+        if type(h) is Hash and h.fx is None and not (db.expires and key in db.expires):
+            server = c.server
+            added = 1 if h.set(argv[2], argv[3], server.config) else 0
+            now = server.now_ms
+            lru = db.lru
+            if not 0 <= now - lru < 1000:
+                db.lru = lru = now
+            db.atime[key] = lru
+            if server.key_hooks:
+                db.modified(key)
+            server.dirty += 1
+            if server.notifier is not None:
+                server.notifier(N.HASH, b"hset", key, db)
+            return added
     return _hset_pairs(c, argv, "hset")
 
 
@@ -210,8 +229,36 @@ def hsetnx(c, argv):
 @command("hget")
 def hget(c, argv):
     """HGET key field"""
-    h = _load(c, argv[1])
-    return None if h is None else h.get(argv[2])
+    db = c.db
+    key = argv[1]
+    if db.expires and key in db.expires:
+        h = _load(c, key)
+    else:
+        # db.lookup and _load inline (no key TTL to check)
+        h = db.data.get(key)
+        if h is None:
+            return None
+        if type(h) is not Hash:
+            raise ReplyError(errors.WRONGTYPE)
+        if h.fx is not None:
+            h = _load(c, key)
+        else:
+            now = c.server.now_ms
+            lru = db.lru
+            if not 0 <= now - lru < 1000:
+                db.lru = lru = now
+            db.atime[key] = lru
+    if h is None:
+        return None
+    v = h.v
+    f = argv[2]
+    if type(v) is bytes:            # Hash.get inline
+        i = v.find(_F + f + _V)
+        if i < 0 or 0 in f:
+            return None
+        i += len(f) + 2
+        return v[i:v.find(_F, i)]
+    return v.get(f)
 
 
 @command("hmget")

@@ -4,18 +4,19 @@ Representation (``v``), chosen for memory: a dict of five fields costs ~240 byte
 per field and value object; the packed form below stores the same hash in one bytes object.
 
 - **packed** (``type(v) is bytes``), used while the encoding is listpack and the hash fits:
-  a separator byte, then every field and every value, each followed by that separator::
+  each field preceded by NUL and each value by SOH, and a final NUL::
 
-      S field1 S value1 S field2 S value2 S
+      \0 field1 \1 value1 \0 field2 \1 value2 \0
 
-  The separator is the first byte of ``v`` and occurs in no field or value (``pack`` picks
-  the first of ``_SEPS`` that does not occur; a hash whose elements use them all stays a
-  dict).  Element ``k`` starts right after the k-th separator, so a match of ``S f S`` at
-  ``i`` is a field when ``v.count(S, 0, i)`` is even (a value otherwise).  Reads are a few
-  C-level bytes operations (find/count/slice/split); a write builds a new bytes object
-  (O(size), as a listpack insert is in Redis).  The empty hash is ``S``.
+  No field or value of a packed hash contains NUL or SOH, so ``\0 f \1`` occurs exactly
+  where field ``f`` is (a field argument holding NUL is never looked up: it cannot match a
+  real field, but the search could match across elements), and its value runs to the next
+  NUL.  Reads are two or three C-level bytes operations (find, slice; split for whole-hash
+  replies); a write builds a new bytes object (O(size), as a listpack insert is in Redis).
+  The empty hash is ``\0``.
 - **dict** field -> value otherwise: always for the hashtable encoding, and for a listpack
-  hash that holds a separator in every candidate, or grew past ``PACK_MAX`` bytes.
+  hash with a NUL or SOH byte in a field or value (binary data), or grown past ``PACK_MAX``
+  bytes.
 
 Both keep insertion order (new fields at the end, updates in place), the order a
 listpack-encoded hash replies in.  Callers use the methods (``get``, ``set``, ``items``...);
@@ -34,31 +35,31 @@ TTL goes.
 
 import heapq
 
-_SEPS = (b"\x00", b"\xff", b"\x1f", b"\x01")
+_F = b"\x00"             # precedes every field, and ends the packed form
+_V = b"\x01"             # precedes every value
+_ANY = b"\x00\x01"
 PACK_MAX = 8192          # bytes: a bigger listpack hash is kept as a dict (cheaper writes)
 _ENCODINGS = ("listpack", "listpackex", "hashtable")
-_EMPTY = _SEPS[0]
 
 
 def pack(flat):
-    """``[f1, v1, f2, v2, ...]`` -> the packed bytes, or None when every candidate
-    separator occurs in some element."""
-    n = len(flat) + 1
-    framed = [b""]
-    framed += flat
-    framed.append(b"")
-    for sep in _SEPS:
-        p = sep.join(framed)
-        if p.count(sep) == n:
-            return p
-    return None
+    """``[f1, v1, f2, v2, ...]`` -> the packed bytes, or None when an element holds NUL or
+    SOH."""
+    m = len(flat) >> 1
+    out = [_F, None, _V, None] * m
+    out.append(_F)
+    out[1::2] = flat
+    p = b"".join(out)
+    if p.count(_F) != m + 1 or p.count(_V) != m:
+        return None
+    return p
 
 
 def _flat(v):
     """Packed bytes -> ``[f1, v1, ...]``."""
     if len(v) == 1:
         return []
-    return v[1:-1].split(v[:1])
+    return v[1:-1].replace(_V, _F).split(_F)
 
 
 class FieldTTLs:
@@ -75,7 +76,7 @@ class Hash:
     __slots__ = ("v", "enc", "fx", "scans")
 
     def __init__(self):
-        self.v = _EMPTY
+        self.v = _F
         self.enc = 0
         self.fx = None           # FieldTTLs while some field has a TTL
         self.scans = None        # per-hash ScanSnapshots for HSCAN on a hashtable
@@ -175,7 +176,7 @@ class Hash:
     def __len__(self):
         v = self.v
         if type(v) is bytes:
-            return v.count(v[:1]) >> 1
+            return v.count(_F) - 1
         return len(v)
 
     def __bool__(self):
@@ -189,47 +190,35 @@ class Hash:
         v = self.v
         if type(v) is not bytes:
             return v.get(field)
-        sep = v[:1]
-        if sep in field:
+        i = v.find(_F + field + _V)
+        if i < 0 or 0 in field:
             return None
-        pat = sep + field + sep
-        i = v.find(pat)
-        while i >= 0:
-            if not v.count(sep, 0, i) & 1:
-                s = i + len(pat)
-                return v[s:v.find(sep, s)]
-            i = v.find(pat, i + 1)
-        return None
+        i += len(field) + 2
+        return v[i:v.find(_F, i)]
 
     def set(self, field, value, config) -> bool:
         """Set ``field``; a new value clears its TTL.  True when the field is new."""
         v = self.v
-        repack = False
         if type(v) is bytes:
             limit = config.hash_max_listpack_value
-            sep = v[:1]
             if len(field) > limit or len(value) > limit:
                 v = self._to_hashtable()
-            elif sep in field or sep in value:
-                v = self._unpack()
-                repack = True           # with another separator, if one is free
+            elif 0 in field or 1 in field or 0 in value or 1 in value:
+                v = self._unpack()      # binary data: a dict from now on
             else:
-                pat = sep + field + sep
-                i = v.find(pat)
-                while i >= 0 and v.count(sep, 0, i) & 1:
-                    i = v.find(pat, i + 1)
+                i = v.find(_F + field + _V)
                 if i >= 0:
-                    s = i + len(pat)
-                    self.v = v[:s] + value + v[v.find(sep, s):]
+                    i += len(field) + 2
+                    self.v = v[:i] + value + v[v.find(_F, i):]
                     if self.fx is not None:
                         self._drop_ttl(field)
                     return False
-                if v.count(sep) >> 1 >= config.hash_max_listpack_entries:
+                if v.count(_F) > config.hash_max_listpack_entries:
                     v = self._to_hashtable()
                 elif len(v) + len(field) + len(value) + 2 > PACK_MAX:
                     v = self._unpack()
                 else:
-                    self.v = b"".join((v, field, sep, value, sep))
+                    self.v = b"".join((v, field, _V, value, _F))
                     return True
         elif self.enc != 2:
             limit = config.hash_max_listpack_value
@@ -242,8 +231,6 @@ class Hash:
                 self.enc = 2
         elif self.fx is not None:
             self._drop_ttl(field)
-        if repack and self.enc != 2:
-            self._store(v)
         return new
 
     def set_pairs(self, args, start, config) -> int:
@@ -255,9 +242,9 @@ class Hash:
                 and n >> 1 <= config.hash_max_listpack_entries):
             # A new hash: pack it in one go when the fields are distinct.
             flat = args[start:]
-            if len(set(flat[::2])) == n >> 1 and sum(map(len, flat)) + n < PACK_MAX:
+            if len(set(flat[::2])) == n >> 1:
                 p = pack(flat)
-                if p is not None:
+                if p is not None and len(p) <= PACK_MAX:
                     self.v = p
                     return n >> 1
         added = 0
@@ -278,16 +265,10 @@ class Hash:
     def delete(self, field) -> bool:
         v = self.v
         if type(v) is bytes:
-            sep = v[:1]
-            if sep in field:
+            i = v.find(_F + field + _V)
+            if i < 0 or 0 in field:
                 return False
-            pat = sep + field + sep
-            i = v.find(pat)
-            while i >= 0 and v.count(sep, 0, i) & 1:
-                i = v.find(pat, i + 1)
-            if i < 0:
-                return False
-            self.v = v[:i] + v[v.find(sep, i + len(pat)):]
+            self.v = v[:i] + v[v.find(_F, i + len(field) + 2):]
         elif field in v:
             del v[field]
         else:
