@@ -42,8 +42,7 @@ def pfadd(c, argv):
         updated += 1
     maxb = c.server.config.hll_sparse_max_bytes
     try:
-        for ele in argv[2:]:
-            updated += hll.add(v, ele, maxb)
+        updated += hll.add_all(v, argv[2:], maxb)
     except hll.HLLError:
         raise ReplyError(CORRUPTED) from None
     if updated:

@@ -17,6 +17,7 @@ Invariant: a leaf module; works on ``bytearray`` values in place.
 """
 
 import math
+import re
 
 P = 14
 Q = 64 - P
@@ -83,7 +84,7 @@ def new_sparse() -> bytearray:
 
 
 def is_valid(v) -> bool:
-    if len(v) < HDR or v[:4] != MAGIC:
+    if len(v) < HDR or not v.startswith(MAGIC):
         return False
     enc = v[4]
     if enc > SPARSE:
@@ -246,33 +247,68 @@ def _zero_ops(run):
     return bytes([run - 1])
 
 
+# Registers covered by a one-byte opcode (ZERO, VAL); 0 for an XZERO's first byte.
+_T_SPAN = bytes(((b & 63) + 1) if b < 0x40 else (((b & 3) + 1) if b >= 0x80 else 0)
+                for b in range(256))
+_XZERO_AT = re.compile(rb"[\x40-\x7f]").search
+_CHUNK = 64
+
+
+def sparse_find(v, index: int):
+    """(p, first, span, prev) of the opcode covering register ``index``: its position, its
+    first register, its register count, and the position of the opcode before it (-1).
+    Runs of one-byte opcodes are skipped a chunk at a time (register counts summed from a
+    translated copy); only XZERO opcodes and the final chunk are walked one by one."""
+    end = len(v)
+    p = HDR
+    first = 0
+    prev = -1
+    span_of = _T_SPAN
+    while p < end:
+        m = _XZERO_AT(v, p)
+        seg_end = m.start() if m is not None else end
+        q = p
+        while q < seg_end:
+            c_end = q + _CHUNK
+            if c_end > seg_end:
+                c_end = seg_end
+            s = sum(v[q:c_end].translate(span_of))
+            if first + s > index:
+                while c_end - q > 8:
+                    s = sum(v[q:q + 8].translate(span_of))
+                    if first + s > index:
+                        break
+                    first += s
+                    q += 8
+                while True:
+                    sp = span_of[v[q]]
+                    if index < first + sp:
+                        return q, first, sp, (q - 1 if q > p else prev)
+                    first += sp
+                    q += 1
+            first += s
+            q = c_end
+        if seg_end > p:
+            prev = seg_end - 1
+        if m is None:
+            break
+        x = seg_end
+        sp = (((v[x] & 63) << 8) | (v[x + 1] if x + 1 < end else 0)) + 1
+        if index < first + sp:
+            return x, first, sp, prev
+        first += sp
+        prev = x
+        p = x + 2
+    raise HLLError()
+
+
 def sparse_set(v: bytearray, index: int, count: int, max_bytes: int) -> int:
     """hllSparseSet: 1 if updated, 0 if not; may promote ``v`` to dense in place."""
     if count > 32:
         sparse_to_dense(v)
         return dense_add_reg(v, index, count) or 1
     end = len(v)
-    p = HDR
-    first = 0
-    prev = -1
-    span = 0
-    while p < end:
-        op = v[p]
-        oplen = 1
-        if op & 0x80:
-            span = (op & 3) + 1
-        elif op & 0x40:
-            span = (((op & 63) << 8) | (v[p + 1] if p + 1 < end else 0)) + 1
-            oplen = 2
-        else:
-            span = (op & 63) + 1
-        if index <= first + span - 1:
-            break
-        prev = p
-        p += oplen
-        first += span
-    if span == 0 or p >= end:
-        raise HLLError()
+    p, first, span, prev = sparse_find(v, index)
     op = v[p]
     is_val = op & 0x80
     is_xzero = (not is_val) and (op & 0x40)
@@ -343,6 +379,46 @@ def add(v: bytearray, ele: bytes, max_bytes: int) -> int:
     if v[4] == SPARSE:
         return sparse_set(v, index, count, max_bytes)
     raise HLLError()
+
+
+def add_all(v: bytearray, elements, max_bytes: int) -> int:
+    """PFADD's loop (add() for each element, murmur64a inlined for elements shorter than
+    8 bytes): the number of elements that changed a register."""
+    updated = 0
+    m = _MUL
+    mask = _M64
+    for ele in elements:
+        n = len(ele)
+        if n < 8:
+            h = SEED ^ ((n * m) & mask)
+            if n:
+                h ^= int.from_bytes(ele, "little")
+                h = (h * m) & mask
+            h ^= h >> 47
+            h = (h * m) & mask
+            h ^= h >> 47
+        else:
+            h = murmur64a(ele)
+        index = h & (REGISTERS - 1)
+        h = (h >> P) | (1 << Q)
+        count = (h & -h).bit_length()
+        enc = v[4]
+        if enc == DENSE:
+            pos = index * 6
+            b = HDR + (pos >> 3)
+            fb = pos & 7
+            if fb <= 2:
+                old = (v[b] >> fb) & 63
+            else:
+                old = ((v[b] >> fb) | (v[b + 1] << (8 - fb))) & 63
+            if count > old:
+                dense_set(v, index, count)
+                updated += 1
+        elif enc == SPARSE:
+            updated += sparse_set(v, index, count, max_bytes)
+        else:
+            raise HLLError()
+    return updated
 
 
 def histogram(v) -> list:
