@@ -804,17 +804,7 @@ class Aof(ForkedJob):
     def _child(self):
         code = 1
         try:
-            gc.disable()
-            try:
-                signal.set_wakeup_fd(-1)
-            except (ValueError, OSError):
-                pass
-            for s in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
-                signal.signal(s, signal.SIG_DFL)
-            log = self.server.log
-            if hasattr(log, "pid"):
-                log.pid = os.getpid()
-                log.role = "C"
+            log = self._enter_child()
             self.fd = None
             tmp = self._temp_name(os.getpid())
             self._write_base(tmp)

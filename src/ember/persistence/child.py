@@ -4,6 +4,7 @@ A job class keeps ``child_pid`` (None when no child runs) and implements
 ``_remove_temp(pid)`` for the files its child may have left half-written.
 """
 
+import gc
 import os
 import signal
 
@@ -41,3 +42,21 @@ class ForkedJob:
         if got == 0:
             return None
         return pid, status
+
+    def _enter_child(self):
+        """First steps in a freshly forked child: no cyclic GC (it would touch, and so copy,
+        every object), no wakeup fd or handlers shared with the parent's event loop (a
+        signal to the child must not wake the parent), log lines marked as the child's.
+        Returns the server's log."""
+        gc.disable()
+        try:
+            signal.set_wakeup_fd(-1)
+        except (ValueError, OSError):
+            pass
+        for s in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
+            signal.signal(s, signal.SIG_DFL)
+        log = self.server.log
+        if hasattr(log, "pid"):
+            log.pid = os.getpid()
+            log.role = "C"
+        return log

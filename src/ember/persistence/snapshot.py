@@ -260,17 +260,7 @@ class Snapshotter(ForkedJob):
     def _child(self, path):
         code = 1
         try:
-            gc.disable()
-            try:
-                signal.set_wakeup_fd(-1)
-            except (ValueError, OSError):
-                pass
-            for s in (signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
-                signal.signal(s, signal.SIG_DFL)
-            log = self.server.log
-            if hasattr(log, "pid"):
-                log.pid = os.getpid()
-                log.role = "C"
+            log = self._enter_child()
             self.write(path)
             log.notice("DB saved on disk")
             log.notice("Fork CoW for RDB: current 0 MB, peak 0 MB, average 0 MB")
