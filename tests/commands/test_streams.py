@@ -310,3 +310,94 @@ def test_xread_block_over_tcp(ember_server):
     finally:
         a.close()
         b.close()
+
+
+# ---- Redis 7.2 consumer and unblocking rules (7.0, the oracle, differs: written tests) -------
+def test_xreadgroup_creates_consumer_without_reading(env):
+    """7.2 (redis#11099): XREADGROUP creates the consumer even when it reads nothing
+    (7.0 created it only when serving entries); XINFO CONSUMERS' idle counts from that
+    attempt, inactive stays -1 until something is read."""
+    e, clock, c = env
+    c.execute("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    assert c.execute("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">") is NULL_ARRAY
+    clock.advance(1.5)
+    cons = [dict(m.items) for m in c.execute("XINFO", "CONSUMERS", "s", "g")]
+    assert cons == [{b"name": b"alice", b"pending": 0, b"idle": 1500, b"inactive": -1}]
+    # the attempt refreshes idle, not inactive; a read refreshes both
+    assert c.execute("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">") is NULL_ARRAY
+    c.execute("XADD", "s", "5-0", "f", "v")
+    clock.advance(0.5)
+    cons = dict(c.execute("XINFO", "CONSUMERS", "s", "g")[0].items)
+    assert (cons[b"idle"], cons[b"inactive"]) == (500, -1)
+    c.execute("XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">")
+    clock.advance(0.25)
+    cons = dict(c.execute("XINFO", "CONSUMERS", "s", "g")[0].items)
+    assert (cons[b"idle"], cons[b"inactive"]) == (250, 250)
+
+
+def test_xreadgroup_consumer_creation_propagates(env):
+    e, clock, c = env
+    seen = []
+    e.server.propagate_hooks.append(lambda dbid, argv: seen.append(list(argv)))
+    e.server.propagating = True
+    c.execute("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    seen.clear()
+    c.execute("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">")
+    assert seen == [[b"XGROUP", b"CREATECONSUMER", b"s", b"g", b"bob"]]
+    seen.clear()
+    c.execute("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">")
+    assert seen == []
+
+
+_NOGROUP_KS = (b"-NOGROUP No such key 'ks' or consumer group 'g' in XREADGROUP with GROUP "
+               b"option\r\n")
+
+
+@pytest.mark.skipif(not _have_blocking(), reason="keyspace.blocking not present yet")
+@pytest.mark.parametrize("how", ["del", "set", "destroy", "flushdb", "swapdb", "expire"])
+def test_blocked_xreadgroup_woken_when_key_or_group_goes(ember_server, how):
+    """7.2 re-runs a blocked XREADGROUP when its key is deleted or changes type (and when
+    its group is destroyed): the client gets the error the command gives then -- NOGROUP,
+    or WRONGTYPE after an overwrite -- instead of waiting forever.  (7.0, the oracle, answers
+    "UNBLOCKED the stream key no longer exists" or "NOGROUP the consumer group this client
+    was blocked on no longer exists".)  A plain XREAD on the same key keeps waiting."""
+    from helpers import RawConn
+    a, b, x = RawConn(ember_server.port), RawConn(ember_server.port), RawConn(ember_server.port)
+    try:
+        for conn in (a, b, x):
+            conn.call("SELECT", "9")
+        b.call("FLUSHDB")
+        b.call("XADD", "ks", "1-0", "f", "v")
+        b.call("XGROUP", "CREATE", "ks", "g", "$")
+        a.send(b"*9\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$1\r\ng\r\n$1\r\nc\r\n$5\r\nBLOCK\r\n"
+               b"$1\r\n0\r\n$7\r\nSTREAMS\r\n$2\r\nks\r\n$1\r\n>\r\n")
+        x.send(b"*6\r\n$5\r\nXREAD\r\n$5\r\nBLOCK\r\n$4\r\n1500\r\n$7\r\nSTREAMS\r\n"
+               b"$2\r\nks\r\n$1\r\n$\r\n")
+        time.sleep(0.1)
+        if how == "del":
+            b.call("DEL", "ks")
+        elif how == "set":
+            b.call("SET", "ks", "x")
+        elif how == "destroy":
+            b.call("XGROUP", "DESTROY", "ks", "g")
+        elif how == "flushdb":
+            b.call("FLUSHDB")
+        elif how == "swapdb":
+            b.call("SWAPDB", "9", "10")
+        else:
+            b.call("PEXPIRE", "ks", "20")
+        a.sock.settimeout(5)
+        reply = a.read_reply()
+        if how == "set":
+            assert reply.startswith(b"-WRONGTYPE")
+        else:
+            assert reply == _NOGROUP_KS
+        t0 = time.time()
+        assert x.read_reply() == b"*-1\r\n"      # XREAD waited for its timeout
+        assert time.time() - t0 > 0.8
+        assert a.call("PING") == b"+PONG\r\n"
+    finally:
+        b.call("SWAPDB", "9", "10") if how == "swapdb" else None
+        b.call("FLUSHDB")
+        for conn in (a, b, x):
+            conn.close()

@@ -532,11 +532,8 @@ class _ReadReq:
                     if last > g.last_id:
                         sync = True
                         gt = g.last_id
-                if not sync:
-                    cons = g.consumers.get(self.consumer)
-                    if cons is not None:
-                        cons.seen_time = now
-                    continue
+                # Redis 7.2 creates the consumer even when there is nothing to read
+                # (7.0 only when it serves something); seen-time records every attempt.
                 cons = g.consumers.get(self.consumer)
                 if cons is None:
                     cons = g.consumer(self.consumer, now)
@@ -544,6 +541,8 @@ class _ReadReq:
                     server.notify(N.STREAM, b"xgroup-createconsumer", key, db)
                     props.append([b"XGROUP", b"CREATECONSUMER", key, self.group, self.consumer])
                 cons.seen_time = now
+                if not sync:
+                    continue
                 if history:
                     items = _serve_history(s, g, cons, gt, count, now, key, props)
                 else:
@@ -624,7 +623,10 @@ def _block(c, req, block_ms):
             cl.server.propagate_as(*props)
         return r
 
-    return blocking.block(c, req.keys, block_ms / 1000.0, retry, NULL_ARRAY, "stream")
+    # XREADGROUP waits on the group too: deleting the key (or changing its type) wakes it
+    # with the error the command gives then, as Redis 7.2 re-runs it.
+    return blocking.block(c, req.keys, block_ms / 1000.0, retry, NULL_ARRAY, "stream",
+                          req.xreadgroup)
 
 
 @command("xread")
@@ -733,6 +735,7 @@ def xgroup_destroy(c, argv):
         return 0
     _modified(c, key)
     c.server.notify(N.STREAM, b"xgroup-destroy", key, c.db)
+    _signal_ready(c, key)   # clients blocked in XREADGROUP on the group get NOGROUP
     return 1
 
 

@@ -2,13 +2,16 @@
 
 API for command modules:
 
-    block(c, keys, timeout_s, retry, on_timeout_reply, type_name=None) -> NO_REPLY
+    block(c, keys, timeout_s, retry, on_timeout_reply, type_name=None, nokey=False)
         Park ``c`` until one of ``keys`` (in c.db) becomes ready.  ``retry(c)`` re-attempts
         the operation and returns a reply, or None to stay blocked (Redis 7.2 re-executes
         the command the same way).  ``timeout_s``: float seconds, 0 = forever.  Inside
         MULTI/EXEC or a script the client does not block: ``on_timeout_reply`` is returned.
         ``type_name`` ("list", "zset", "stream"): a ready key holding another type does not
-        wake the client (it stays blocked, as in Redis).
+        wake the client (it stays blocked, as in Redis).  ``nokey`` (XREADGROUP, Redis'
+        unblock_on_nokey): the client is also retried when one of its keys is deleted or
+        stops holding ``type_name`` (DEL, overwrite, expiry, FLUSH*, SWAPDB), so its retry
+        can answer the error the command gives then (NOGROUP, WRONGTYPE).
     signal_key_ready(db, key)
         Call after creating a key that clients may wait for (LPUSH, LMOVE dst, ZADD, XADD,
         RENAME/MOVE via ``server.subsystems["key_ready"]``).  O(1) when nobody waits.
@@ -74,9 +77,10 @@ class Blocked:
     """What a blocked client waits for (``client.blocked``)."""
 
     __slots__ = ("client", "db", "keys", "retry", "timeout_reply", "deadline", "timer",
-                 "type_name", "seq")
+                 "type_name", "seq", "nokey")
 
-    def __init__(self, client, keys, retry, timeout_reply, deadline, type_name, seq):
+    def __init__(self, client, keys, retry, timeout_reply, deadline, type_name, seq,
+                 nokey=False):
         self.client = client
         self.db = client.db
         self.keys = keys
@@ -86,6 +90,7 @@ class Blocked:
         self.timer = None
         self.type_name = type_name
         self.seq = seq
+        self.nokey = nokey
 
 
 class BlockingManager:
@@ -95,6 +100,7 @@ class BlockingManager:
         self.clients = {}         # client id -> Blocked
         self.seq = 0
         self.serving = False
+        self.nokey = {}           # (dbid, key) -> number of "nokey" waiters on it
         server.blocking = self
         server.serve_blocked = self.serve
         subs = server.subsystems
@@ -104,16 +110,18 @@ class BlockingManager:
         subs["blocked_count"] = lambda: len(self.clients)
         subs.setdefault("client_close", []).append(self.on_client_close)
         subs.setdefault("cron", []).append(self.cron)
+        subs.setdefault("flush", []).append(self._nokey_flush)
+        subs.setdefault("swapdb", []).append(self._nokey_swapdb)
 
     # ---- blocking ----------------------------------------------------------------------
-    def block(self, c, keys, timeout_s, retry, timeout_reply, type_name):
+    def block(self, c, keys, timeout_s, retry, timeout_reply, type_name, nokey=False):
         server = self.server
         self.seq += 1
         deadline = 0
         if timeout_s > 0:
             deadline = server.now_ms + int(round(timeout_s * 1000))
         b = Blocked(c, list(dict.fromkeys(keys)), retry, timeout_reply, deadline, type_name,
-                    self.seq)
+                    self.seq, nokey)
         dbid = c.db.id
         by_key = self.by_key
         for k in b.keys:
@@ -121,6 +129,12 @@ class BlockingManager:
             if waiters is None:
                 by_key[(dbid, k)] = waiters = {}
             waiters[b] = None
+        if nokey:
+            nk = self.nokey
+            if not nk:
+                server.key_hooks.append(self._nokey_hook)
+            for k in b.keys:
+                nk[(dbid, k)] = nk.get((dbid, k), 0) + 1
         self.clients[c.id] = b
         c.blocked = b
         c.refresh_plain()
@@ -144,6 +158,17 @@ class BlockingManager:
                 waiters.pop(b, None)
                 if not waiters:
                     del by_key[(dbid, k)]
+        if b.nokey:
+            b.nokey = False
+            nk = self.nokey
+            for k in b.keys:
+                left = nk.get((dbid, k), 0) - 1
+                if left > 0:
+                    nk[(dbid, k)] = left
+                else:
+                    nk.pop((dbid, k), None)
+            if not nk and self._nokey_hook in self.server.key_hooks:
+                self.server.key_hooks.remove(self._nokey_hook)
         if b.timer is not None:
             b.timer.cancel()
             b.timer = None
@@ -170,7 +195,12 @@ class BlockingManager:
         self._reply_and_resume(b, b.timeout_reply)
 
     def cron(self, server=None):
-        """Fallback timeout check (no event loop, e.g. embedded with a manual clock)."""
+        """Serve keys made ready outside a command (the active expiry cycle deleting a key
+        an XREADGROUP waits on); fallback timeout check (no event loop, e.g. embedded with
+        a manual clock)."""
+        s = self.server
+        if s.ready_keys and not s.in_exec and not self.serving:
+            self.serve()
         if not self.clients:
             return
         now = self.server.clock_ms()
@@ -190,6 +220,36 @@ class BlockingManager:
             if rk is None:
                 server.ready_keys = rk = {}
             rk[(db.id, key)] = None
+
+    # ---- "nokey" waiters (XREADGROUP): woken when their key goes away --------------------
+    def _gone(self, db, key):
+        v = db.data.get(key)
+        if v is None:
+            return True
+        for b in self.by_key.get((db.id, key), ()):
+            if b.nokey and b.type_name is not None and _type_name(v) != b.type_name:
+                return True
+        return False
+
+    def _nokey_hook(self, db, key):
+        """A key hook, installed while some client waits with ``nokey``."""
+        if (db.id, key) in self.nokey and self._gone(db, key):
+            self.signal(db, key)
+
+    def _nokey_scan(self, dbs):
+        ids = {db.id: db for db in dbs}
+        for (dbid, key) in list(self.nokey):
+            db = ids.get(dbid)
+            if db is not None and self._gone(db, key):
+                self.signal(db, key)
+
+    def _nokey_flush(self, server, db):
+        if self.nokey:
+            self._nokey_scan(server.dbs if db is None else [db])
+
+    def _nokey_swapdb(self, server, da, dbb):
+        if self.nokey:
+            self._nokey_scan([da, dbb])
 
     def signal_db(self, db):
         dbid = db.id
@@ -229,10 +289,9 @@ class BlockingManager:
             if self.clients.get(b.client.id) is not b:
                 continue
             value = db.lookup(key)
-            if value is None:
-                return
-            if b.type_name is not None and _type_name(value) != b.type_name:
-                return
+            if value is None or (b.type_name is not None and _type_name(value) != b.type_name):
+                if not b.nokey:
+                    continue
             c = b.client
             saved_override = server.propagate_override
             server.propagate_override = None
@@ -284,13 +343,13 @@ def install(server) -> BlockingManager:
     return manager(server)
 
 
-def block(c, keys, timeout_s, retry, on_timeout_reply, type_name=None):
+def block(c, keys, timeout_s, retry, on_timeout_reply, type_name=None, nokey=False):
     """Block ``c`` on ``keys`` (see module docstring).  Returns the value the handler must
     return (NO_REPLY, or ``on_timeout_reply`` when blocking is not allowed here)."""
     server = c.server
     if c.in_exec or server.in_script or c.multi is not None:
         return on_timeout_reply
-    return manager(server).block(c, keys, timeout_s, retry, on_timeout_reply, type_name)
+    return manager(server).block(c, keys, timeout_s, retry, on_timeout_reply, type_name, nokey)
 
 
 def signal_key_ready(db, key):
