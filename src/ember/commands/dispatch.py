@@ -73,6 +73,38 @@ def execute(c, argv):
     return gate(c, argv)
 
 
+def execute_batch(c, cols):
+    """A pipeline of one command repeated with the same number of arguments (``cols`` are
+    its argument columns, from the parser): when the command has a batch handler and
+    nothing would gate or observe the individual commands (plain client, no MONITOR, replies
+    on), the batch handler runs them all at once and returns their encoded replies; else
+    None (the caller then executes them one by one).  Stats are kept per command: calls
+    count each, the batch's time is shared out evenly (also for SLOWLOG)."""
+    names = cols[0]
+    name = names[0]
+    m = len(names)
+    if names.count(name) != m:
+        return None
+    server = c.server
+    spec = server.commands.get(name)
+    if (spec is None or spec.batch is None or not c.plain or server.gated or server.monitors
+            or c.reply_mode or not server.slowlog_threshold_ns):
+        return None
+    t0 = _perf()
+    data = spec.batch(c, cols)
+    if data is None:
+        return None
+    dt = _perf() - t0
+    spec.usec_ns += dt
+    spec.calls += m
+    c.last_cmd = spec
+    each = dt // m
+    if each >= server.slowlog_threshold_ns and not spec.skip_slowlog:
+        for argv in zip(*cols):
+            server.slowlog_push(c, spec, list(argv), each)
+    return data
+
+
 def reject(c, spec, msg):
     server = c.server
     if spec is not None:

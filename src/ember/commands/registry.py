@@ -11,6 +11,7 @@ raises ReplyError.
 """
 
 HANDLERS = {}
+BATCH_HANDLERS = {}
 
 
 def command(*names):
@@ -20,6 +21,17 @@ def command(*names):
             if key in HANDLERS:
                 raise RuntimeError("duplicate handler for %s" % key)
             HANDLERS[key] = fn
+        return fn
+    return deco
+
+
+def batch(name):
+    """Registers a handler for a uniform pipeline of ``name`` (see dispatch.execute_batch):
+    ``fn(c, cols)`` gets the argument columns (``cols[1]`` = every command's first argument,
+    ...) and returns the encoded replies of all of them, or None to decline (the commands
+    then run one by one).  Must be observably identical to running them one by one."""
+    def deco(fn):
+        BATCH_HANDLERS[name.lower()] = fn
         return fn
     return deco
 

@@ -53,7 +53,7 @@ class CommandSpec:
     __slots__ = (
         "name", "top_name", "container_name", "sub_name", "arity", "flags", "info_flags",
         "first_key", "last_key", "step", "acl_categories", "tips", "key_specs", "docs",
-        "tier", "group", "subcommands", "parent", "handler", "implemented",
+        "tier", "group", "subcommands", "parent", "handler", "batch", "implemented",
         "has_keys", "key_range_only",
         # precomputed flag booleans
         "is_write", "is_readonly", "denyoom", "admin", "pubsub", "noscript", "blocking",
@@ -91,6 +91,7 @@ class CommandSpec:
         self.tier = entry.get("tier", 3)
         self.group = self.docs.get("group") or ""
         self.handler = None
+        self.batch = None
         self.implemented = False
         for attr, flag in _BOOL_FLAGS:
             setattr(self, attr, flag in self.flags)

@@ -475,7 +475,7 @@ _BULK_B_at = _BULK_B.__getitem__
 
 
 def parse_uniform(data):
-    """A pipeline of complete commands that all have the same number of arguments (what
+    """Argument columns (``cols[i]`` = argument i of every command) of a pipeline of complete commands that all have the same number of arguments (what
     redis-benchmark and most batch writers send), parsed column by column: the work per
     command is done by C loops (split, slices, map, zip), only the per-argument-position
     loop runs in Python.  Returns the argv lists, or None when ``data`` is anything else
@@ -502,14 +502,14 @@ def parse_uniform(data):
             cols.append(col)
     except IndexError:      # an argument of 10000 bytes or more
         return None
-    return list(map(list, zip(*cols)))
+    return cols
 
 
 class FastRequestParser:
     """hiredis-accelerated request parser; observable behaviour identical to PyRequestParser."""
 
     __slots__ = ("max_bulk_len", "max_query_buffer", "authenticated", "_py", "_py_active",
-                 "_chunks", "_size", "_reader")
+                 "_chunks", "_size", "_reader", "uniform")
 
     def __init__(self, max_bulk_len=512 * 1024 * 1024, max_query_buffer=1024 * 1024 * 1024):
         self.max_bulk_len = max_bulk_len
@@ -520,6 +520,9 @@ class FastRequestParser:
         self._chunks = []
         self._size = 0
         self._reader = hiredis.Reader()
+        # the argument columns of the batch get_commands just returned when it was a uniform
+        # pipeline (parse_uniform), else None; the caller may use it for execute_batch
+        self.uniform = None
 
     def feed(self, data):
         if self._py_active:
@@ -543,6 +546,7 @@ class FastRequestParser:
 
     def get_commands(self):
         out = []
+        self.uniform = None
         while True:
             if self._py_active:
                 py = self._py
@@ -583,11 +587,13 @@ class FastRequestParser:
             if raw[0] != 42 or not self.authenticated or size > self.max_bulk_len:
                 self._to_py(raw)
                 continue
-            cmds = parse_uniform(raw)
-            if cmds is not None:
+            cols = parse_uniform(raw)
+            if cols is not None:
+                cmds = list(map(list, zip(*cols)))
                 if out:
                     out += cmds
                     return out
+                self.uniform = cols
                 return cmds
             # The -P 1 case: one aggregate header in the buffer.  hiredis parses it and a walk
             # over its few headers (_verify) proves it was plain multibulk, cheaper than the

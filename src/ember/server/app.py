@@ -85,6 +85,7 @@ class Server:
 
     def _bind(self, spec, handlers):
         spec.handler = handlers.get(spec.name)
+        spec.batch = registry.BATCH_HANDLERS.get(spec.name)
         if spec.handler is None:
             spec.handler = _not_implemented(spec.name)
             spec.implemented = False

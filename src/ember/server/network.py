@@ -18,7 +18,7 @@ import socket
 from time import time as _time, time_ns as _time_ns
 
 from ..clock import Clock
-from ..commands.dispatch import execute
+from ..commands.dispatch import execute, execute_batch
 from ..protocol.encoder import OK, encode, encode_into
 from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError, parse_simple
 from ..protocol.replies import ReplyError
@@ -208,8 +208,19 @@ class EmberProtocol(asyncio.Protocol):
         try:
             if cmds is None:
                 cmds = self._next_commands(out)
+            parser = self.parser
             while cmds:
                 server.now_ms = _time_ns() // 1000000 if self.net.real_clock else server.clock_ms()
+                cols = parser.uniform
+                if cols is not None:
+                    # one command repeated: maybe run as a batch (see execute_batch)
+                    parser.uniform = None
+                    data = execute_batch(c, cols)
+                    if data is not None:
+                        out.append(data)
+                        c.tot_cmds += len(cmds)
+                        cmds = self._next_commands(out) if parser.buffered() else None
+                        continue
                 i = 0
                 n = len(cmds)
                 c.tot_cmds += n

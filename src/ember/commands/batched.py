@@ -1,0 +1,164 @@
+"""Batch handlers: one command repeated through a whole pipeline (``GET k1``, ``GET k2``...,
+the shape of cache warmers, bulk loaders and redis-benchmark), run in one go.
+
+``dispatch.execute_batch`` calls them only when nothing gates or observes single commands
+(plain client, no MONITOR, replies on, server not gated); each handler then checks what
+its own command needs (no keyspace notifier, no key hooks, no AOF/replica propagation,
+no lazily-expiring key involved...) and declines (returns None) otherwise, BEFORE changing
+anything.  The result must be byte-identical to running the commands one by one: same
+replies, same keyspace, same stats (hits/misses, dirty).  tests/commands/test_batched.py
+checks each against the one-by-one path.
+
+The saving is the per-command dispatch work (lookup, arity, timing, stats) and, for GET and
+SET, the per-command Python loop itself: the columns go through C-level map/zip/join.
+"""
+
+from itertools import chain
+
+from ..protocol.encoder import encode
+from ..protocol.replies import ReplyError
+from .registry import batch
+
+_chain = chain.from_iterable
+_BULK_HDR = [b"$%d" % i for i in range(10000)]     # "$<len>" for short values
+_bulk_hdr = _BULK_HDR.__getitem__
+_ONLY_BYTES = frozenset((bytes,))
+_BYTES_OR_NONE = frozenset((bytes, type(None)))
+
+
+@batch("get")
+def get_batch(c, cols):
+    if len(cols) != 2:
+        return None
+    server = c.server
+    if server.notifier is not None:         # keymiss events, one per miss
+        return None
+    db = c.db
+    keys = cols[1]
+    expires = db.expires
+    if expires and not expires.keys().isdisjoint(keys):
+        return None                         # lazy expiry: leave it to GET itself
+    vals = list(map(db.data.get, keys))
+    kinds = set(map(type, vals))
+    m = len(vals)
+    if kinds == _ONLY_BYTES:
+        try:
+            hdrs = list(map(_bulk_hdr, map(len, vals)))
+        except IndexError:                  # a value of 10000 bytes or more
+            hdrs = [b"$%d" % len(v) for v in vals]
+        data = b"\r\n".join(_chain(zip(hdrs, vals))) + b"\r\n"
+        db.atime.update(dict.fromkeys(keys, db.lru_clock()))
+        server.stats.keyspace_hits += m
+        return data
+    if kinds <= _BYTES_OR_NONE:
+        null = b"_\r\n" if c.resp3 else b"$-1\r\n"
+        out = [null if v is None else b"$%d\r\n%b\r\n" % (len(v), v) for v in vals]
+        misses = vals.count(None)
+        hits = [k for k, v in zip(keys, vals) if v is not None]
+        if hits:
+            db.atime.update(dict.fromkeys(hits, db.lru_clock()))
+        server.stats.keyspace_hits += m - misses
+        server.stats.keyspace_misses += misses
+        return b"".join(out)
+    return None                             # bytearray values, other types (WRONGTYPE)
+
+
+def _quiet(server):
+    """Nobody observes single writes: no notifier, key hooks (WATCH, tracking, blocked
+    clients, field TTLs...) or propagation (AOF, replicas)."""
+    return server.notifier is None and not server.key_hooks and not server.propagating
+
+
+@batch("set")
+def set_batch(c, cols):
+    if len(cols) != 3:                      # SET key value, without options
+        return None
+    server = c.server
+    if not _quiet(server):
+        return None
+    db = c.db
+    keys = cols[1]
+    db.data.update(zip(keys, cols[2]))      # in order: a repeated key ends with its last value
+    db.atime.update(dict.fromkeys(keys, db.lru_clock()))
+    expires = db.expires
+    if expires and not expires.keys().isdisjoint(keys):
+        pop = expires.pop
+        for k in keys:
+            pop(k, None)
+    m = len(keys)
+    server.dirty += m
+    return b"+OK\r\n" * m
+
+
+@batch("mset")
+def mset_batch(c, cols):
+    n = len(cols)
+    if n < 3 or not n & 1:
+        return None
+    server = c.server
+    if not _quiet(server):
+        return None
+    db = c.db
+    data, expires = db.data, db.expires
+    lru = db.lru_clock()
+    atime = db.atime
+    for argv in zip(*cols):                 # command by command: later commands win
+        it = iter(argv)
+        next(it)
+        pairs = dict(zip(it, it))
+        data.update(pairs)
+        atime.update(dict.fromkeys(pairs, lru))
+        if expires and not expires.keys().isdisjoint(pairs):
+            for k in pairs:
+                expires.pop(k, None)
+    m = len(cols[0])
+    server.dirty += m * ((n - 1) // 2)
+    return b"+OK\r\n" * m
+
+
+def _incr_batch(c, cols, delta):
+    if len(cols) != 2:
+        return None
+    server = c.server
+    if not _quiet(server):
+        return None
+    db = c.db
+    keys = cols[1]
+    expires = db.expires
+    if expires and not expires.keys().isdisjoint(keys):
+        return None
+    data = db.data
+    spec = c.server.commands[cols[0][0]]
+    out = []
+    lru = db.lru_clock()
+    atime = db.atime
+    for i, key in enumerate(keys):
+        v = data.get(key)
+        if v is None:
+            new = delta
+        elif (type(v) is bytes and 0 < len(v) < 19 and v.isdigit() and (v[0] != 48 or len(v) == 1)):
+            new = int(v) + delta            # < 10**18: no overflow possible
+        else:
+            # anything unusual (a negative or huge number, not a number, another type):
+            # the command's own handler, with execute()'s error accounting
+            try:
+                out.append(b":%d\r\n" % spec.handler(c, [cols[0][i], key]))
+            except ReplyError as e:
+                spec.failed_calls += 1
+                out.append(encode(server.error_reply(e.message), c.resp3))
+            continue
+        data[key] = b"%d" % new
+        atime[key] = lru
+        server.dirty += 1
+        out.append(b":%d\r\n" % new)
+    return b"".join(out)
+
+
+@batch("incr")
+def incr_batch(c, cols):
+    return _incr_batch(c, cols, 1)
+
+
+@batch("decr")
+def decr_batch(c, cols):
+    return _incr_batch(c, cols, -1)

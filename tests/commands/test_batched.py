@@ -1,0 +1,105 @@
+"""Uniform pipelines (one command repeated) run by the batch handlers (commands/batched.py)
+must give exactly what running the commands one by one gives: replies compared byte for
+byte with redis-server, plus the keyspace and the stats afterwards."""
+
+import pytest
+
+from helpers import RawConn, encode_command
+
+
+def pipeline(conn, cmds):
+    conn.send(b"".join(encode_command(*c) for c in cmds))   # one write: one uniform batch
+    return [conn.read_reply() for _ in cmds]
+
+
+def prepare(conn, setup):
+    for c in [("SELECT", "9"), ("FLUSHDB",)] + setup:
+        conn.call(*c)
+
+
+SETUP = [("SET", "a", "1"), ("SET", "b", "hello"), ("SET", "n", "-5"), ("SET", "big", "9223372036854775806"),
+         ("SET", "ttl", "7"), ("PEXPIRE", "ttl", "100000"), ("RPUSH", "list", "x"),
+         ("SET", "ba", "ab"), ("SETRANGE", "ba", "1", "c"), ("SET", "long", "v" * 12000),
+         ("SET", "z", "00"), ("SET", "e", "")]
+
+CASES = {
+    "get_hits": [("GET", k) for k in ["a", "b", "a", "e", "long", "n"]],
+    "get_misses": [("GET", k) for k in ["a", "nope", "b", "nope2"]],
+    "get_wrongtype": [("GET", k) for k in ["a", "list", "b"]],
+    "get_ttl_key": [("GET", k) for k in ["a", "ttl", "b"]],
+    "get_bytearray": [("GET", k) for k in ["ba", "a"]],
+    "set": [("SET", k, v) for k, v in [("a", "x"), ("new", "y"), ("a", "z"), ("ttl", "w"), ("list", "q")]],
+    "mset": [("MSET", "a", "1", "b", "2"), ("MSET", "b", "3", "ttl", "4"), ("MSET", "c", "5", "c", "6")],
+    "incr": [("INCR", k) for k in ["a", "a", "new", "b", "n", "big", "big", "list", "ttl", "z", "e", "new"]],
+    "decr": [("DECR", k) for k in ["a", "new", "n", "b", "new"]],
+}
+CHECK = ["a", "b", "c", "n", "big", "ttl", "new", "list", "z", "e", "ba"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("resp", [2, 3])
+def test_batch_equals_redis(ember_shared, redis_oracle, name, resp):
+    cmds = CASES[name]
+    results = []
+    for srv in (ember_shared, redis_oracle):
+        conn = RawConn(srv.port)
+        try:
+            conn.call("HELLO", str(resp))
+            prepare(conn, SETUP)
+            replies = pipeline(conn, cmds)
+            state = [conn.call("TYPE", k) for k in CHECK]
+            state += [conn.call("GET", k) for k in CHECK if k != "list"]
+            state += [conn.call("TTL", k) for k in CHECK]
+            results.append((replies, state))
+        finally:
+            conn.close()
+    assert results[0][0] == results[1][0]
+    assert results[0][1] == results[1][1]
+
+
+def test_batch_stats(ember_server):
+    """Hits, misses, calls and dirty count each command of a batch."""
+    conn = RawConn(ember_server.port)
+    try:
+        conn.call("SET", "a", "1")
+        conn.call("CONFIG", "RESETSTAT")
+        pipeline(conn, [("GET", "a"), ("GET", "x"), ("GET", "a"), ("GET", "y"), ("GET", "a")])
+        pipeline(conn, [("SET", "k%d" % i, "v") for i in range(7)])
+        info = conn.call("INFO", "all").decode()
+        fields = dict(line.split(":", 1) for line in info.split("\r\n") if ":" in line)
+        assert fields["keyspace_hits"] == "3"
+        assert fields["keyspace_misses"] == "2"
+        assert fields["cmdstat_get"].startswith("calls=5,")
+        assert fields["cmdstat_set"].startswith("calls=7,")
+        assert conn.call("DBSIZE") == b":8\r\n"
+    finally:
+        conn.close()
+
+
+def test_batch_respects_observers(ember_server):
+    """With MONITOR, keyspace notifications or WATCH active the commands still behave one by
+    one (events per command, WATCH dirtied)."""
+    mon = RawConn(ember_server.port)
+    sub = RawConn(ember_server.port)
+    conn = RawConn(ember_server.port)
+    try:
+        conn.call("CONFIG", "SET", "notify-keyspace-events", "KEA")
+        sub.call("SUBSCRIBE", "__keyevent@0__:set")
+        pipeline(conn, [("SET", "k%d" % i, "v") for i in range(3)])
+        events = [sub.read_reply() for _ in range(3)]
+        assert [e.rsplit(b"\r\n", 2)[-2] for e in events] == [b"k0", b"k1", b"k2"]
+        conn.call("CONFIG", "SET", "notify-keyspace-events", "")
+        assert mon.call("MONITOR") == b"+OK\r\n"
+        pipeline(conn, [("GET", "k%d" % i) for i in range(3)])
+        seen = [mon.read_reply() for _ in range(3)]
+        assert all(b'"GET"' in s for s in seen)
+        w = RawConn(ember_server.port)
+        w.call("WATCH", "k1")
+        w.call("MULTI")
+        w.call("GET", "k1")
+        pipeline(conn, [("SET", "k%d" % i, "new") for i in range(3)])
+        assert w.call("EXEC") == b"*-1\r\n"
+        w.close()
+    finally:
+        for x in (mon, sub, conn):
+            x.close()
