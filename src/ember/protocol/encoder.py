@@ -7,6 +7,7 @@ protocol/.
 """
 
 import math
+from itertools import chain
 
 from .replies import (
     BigNumber, Bool, Map, NoReply, NullArray, Push, Raw, ReplyError, SetReply, Verbatim,
@@ -15,6 +16,9 @@ from .replies import (
 OK = b"+OK\r\n"
 _simple_cache = {}
 _int_cache = [b":%d\r\n" % i for i in range(-1, 10001)]
+_BULK_HDR = [b"$%d\r\n" % i for i in range(1024)]
+_bulk_head = [b"$%d" % i for i in range(10000)].__getitem__     # "$<len>" (join adds CRLF)
+_chain = chain.from_iterable
 
 
 def format_double(d: float) -> bytes:
@@ -67,9 +71,31 @@ def encode_into(out, v, resp3):
     elif v is None:
         out.append(b"_\r\n" if resp3 else b"$-1\r\n")
     elif t is list or t is tuple:
-        out.append(b"*%d\r\n" % len(v))
+        n = len(v)
+        out.append(b"*%d\r\n" % n)
+        if n > 2:
+            # an array of byte strings (LRANGE, SMEMBERS, HGETALL in RESP2...) in C loops:
+            # len() or join() raise TypeError on anything that is not bytes-like
+            try:
+                body = b"\r\n".join(_chain(zip(map(_bulk_head, map(len, v)), v)))
+            except (TypeError, IndexError):
+                pass
+            else:
+                out.append(body)
+                out.append(b"\r\n")
+                return
         for item in v:
-            encode_into(out, item, resp3)
+            ti = type(item)
+            if ti is bytes:
+                k = len(item)
+                out.append(_BULK_HDR[k] if k < 1024 else b"$%d\r\n" % k)
+                out.append(item)
+                out.append(b"\r\n")
+            elif ti is float and not resp3:
+                s = format_double(item)
+                out.append(b"$%d\r\n%b\r\n" % (len(s), s))
+            else:
+                encode_into(out, item, resp3)
     elif t is bytearray or t is memoryview:
         out.append(b"$%d\r\n" % len(v))
         out.append(bytes(v))
