@@ -218,7 +218,7 @@ CASES = {
         ("OBJECT", "ENCODING", "{k}i"), ("OBJECT", "ENCODING", "{k}s"), ("OBJECT", "ENCODING", "{k}r"),
         ("OBJECT", "ENCODING", "{k}big"), ("OBJECT", "ENCODING", "{k}neg"), ("OBJECT", "ENCODING", "{k}big2"),
         ("OBJECT", "ENCODING", "{k}z"),
-        ("OBJECT", "REFCOUNT", "{k}s"), ("OBJECT", "IDLETIME", "{k}s"), ("OBJECT", "FREQ", "{k}s"),
+        ("OBJECT", "REFCOUNT", "{k}s"), Shape("OBJECT", "IDLETIME", "{k}s"), ("OBJECT", "FREQ", "{k}s"),
         ("OBJECT", "FOO", "{k}s"), ("OBJECT", "ENCODING"), ("OBJECT", "ENCODING", "{k}s", "x"), ("OBJECT",),
         ("OBJECT", "HELP", "x"),
         ("DEL", "{k}i", "{k}s", "{k}r", "{k}big", "{k}neg", "{k}big2", "{k}z"),
