@@ -244,3 +244,26 @@ def test_ember_aof_loads_in_redis_server(tmpd, preamble):
         assert dataset(client(srv)) == before
     finally:
         srv.cleanup()
+
+
+def test_script_set_repl_decides_what_reaches_the_aof(tmpd):
+    srv = start("ember", tmpd, "--appendonly", "yes")
+    try:
+        r = client(srv)
+        assert r.eval("redis.call('SET', 'a', '1') redis.set_repl(redis.REPL_NONE) "
+                      "redis.call('SET', 'b', '2') redis.set_repl(redis.REPL_ALL) "
+                      "redis.call('SET', 'c', '3') return 1", 0) == 1
+        # the setting ends with its script; REPL_REPLICA alone keeps writes out of the AOF
+        r.eval("redis.call('SET', 'd', '4')", 0)
+        r.eval("redis.set_repl(redis.REPL_REPLICA) redis.call('SET', 'e', '5') "
+               "redis.set_repl(redis.REPL_AOF) redis.call('SET', 'f', '6')", 0)
+        assert r.mget("a", "b", "c", "d", "e", "f") == [b"1", b"2", b"3", b"4", b"5", b"6"]
+        srv.stop()
+        with open(os.path.join(tmpd, "appendonlydir", "appendonly.aof.1.incr.aof"), "rb") as f:
+            cmds = [a for a, _, _ in parse_commands(f.read())]
+        assert [b"SET", b"b", b"2"] not in cmds and [b"SET", b"e", b"5"] not in cmds
+        srv = start("ember", tmpd, "--appendonly", "yes")
+        r = client(srv)
+        assert r.mget("a", "b", "c", "d", "e", "f") == [b"1", None, b"3", b"4", None, b"6"]
+    finally:
+        srv.cleanup()

@@ -83,3 +83,59 @@ def test_call_paths(r):
     assert ex(r, "eval", "return redis.call('set', KEYS[1], 'v')", "1", "s") == "OK"
     assert ex(r, "eval", "return redis.call('get', KEYS[1])", "1", "s") == b"v"
     assert ex(r, "eval", "return redis.call('get', KEYS[1])", "1", "nokey") is None
+
+
+def _propagated(db):
+    seen = []
+    db.server.propagate_hooks.append(lambda dbid, argv: seen.append(list(argv)))
+    db.server.propagating = True
+    return seen
+
+
+def test_set_repl_controls_propagation():
+    db = Ember()
+    seen = _propagated(db)
+    c = db.client()
+    c.execute("EVAL", "redis.call('SET', 'a', '1') redis.set_repl(redis.REPL_NONE) "
+              "redis.call('SET', 'b', '2') redis.call('INCRBYFLOAT', 'n', '1.5') "
+              "redis.set_repl(redis.REPL_ALL) redis.call('SET', 'c', '3')", "0")
+    assert seen == [[b"MULTI"], [b"SET", b"a", b"1"], [b"SET", b"c", b"3"], [b"EXEC"]]
+    # nothing propagated before set_repl(REPL_AOF): the MULTI opens with the first write that is
+    del seen[:]
+    c.execute("EVAL", "redis.set_repl(redis.REPL_REPLICA) redis.call('SET', 'b', '2') "
+              "redis.call('GET', 'b') redis.set_repl(redis.REPL_AOF) redis.call('GET', 'b') "
+              "redis.call('SET', 'c', '4') redis.call('SET', 'd', '5')", "0")
+    assert seen == [[b"MULTI"], [b"SET", b"c", b"4"], [b"SET", b"d", b"5"], [b"EXEC"]]
+    # REPL_NONE only: no MULTI/EXEC at all; the next script propagates again (reset per script)
+    del seen[:]
+    c.execute("EVAL", "redis.set_repl(redis.REPL_SLAVE) redis.call('SET', 'x', '1') "
+              "redis.call('DEL', 'x')", "0")
+    assert seen == []
+    assert db.server.propagating
+    c.execute("EVAL", "redis.call('SET', 'y', '1')", "0")
+    assert seen == [[b"MULTI"], [b"SET", b"y", b"1"], [b"EXEC"]]
+    # a script failing with propagation off leaves it on for the rest
+    del seen[:]
+    with pytest.raises(Exception):
+        c.execute("EVAL", "redis.set_repl(redis.REPL_NONE) redis.call('SET', 'z', '1') error('x')", "0")
+    assert db.server.propagating
+    c.execute("SET", "w", "1")
+    assert seen == [[b"SET", b"w", b"1"]]
+    assert c.execute("GET", "b") == b"2" and c.execute("EXISTS", "n") == 1
+
+
+def test_set_repl_arguments(r):
+    msg = "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE."
+    for flags in ("99", "-1", "4", "0/0", "1/0"):
+        with pytest.raises(Exception) as e:
+            r.execute("EVAL", "redis.set_repl(%s)" % flags, "0")
+        assert str(e.value).startswith(msg), flags
+    for args in ("", "1, 2"):
+        with pytest.raises(Exception) as e:
+            r.execute("EVAL", "redis.set_repl(%s)" % args, "0")
+        assert str(e.value).startswith("ERR redis.set_repl() requires two arguments."), args
+    # as Redis: not a number counts as 0, fractions are truncated
+    for flags in ("'x'", "nil", "{}", "1.5", "3.9", "-0.5", "'2'"):
+        assert r.execute("EVAL", "redis.set_repl(%s) return 1" % flags, "0") == 1, flags
+    assert r.execute("EVAL", "return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_REPLICA, "
+                     "redis.REPL_SLAVE, redis.REPL_ALL}", "0") == [0, 1, 2, 2, 3]

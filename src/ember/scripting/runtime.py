@@ -142,9 +142,13 @@ redis.setresp = function(n)
   if n ~= 2 and n ~= 3 then error({err = 'ERR RESP version must be 2 or 3.'}) end
   py.setresp(n)
 end
-redis.set_repl = function(n)
-  if type(n) ~= 'number' or n < 0 or n > 3 then
-    error('Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.', 2)
+redis.set_repl = function(...)
+  if select('#', ...) ~= 1 then error({err = 'ERR redis.set_repl() requires two arguments.'}) end
+  -- as Redis: anything that is not a number counts as 0, fractions are truncated
+  local n = tonumber((...)) or 0
+  if n >= 0 then n = math.floor(n) else n = math.ceil(n) end
+  if not (n >= 0 and n <= 3) then
+    error({err = 'ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.'})
   end
   py.set_repl(n)
 end
@@ -309,7 +313,7 @@ class RunContext:
 
     __slots__ = ("caller", "name", "is_function", "readonly", "allow_oom", "start",
                  "wrote", "killed", "busy", "repl", "multi_emitted", "resp", "client",
-                 "code_name")
+                 "code_name", "repl_saved")
 
     def __init__(self, caller, name, is_function, readonly, allow_oom):
         self.caller = caller
@@ -322,6 +326,7 @@ class RunContext:
         self.killed = None
         self.busy = False
         self.repl = 3
+        self.repl_saved = None    # server.propagating while set_repl() turned it off
         self.multi_emitted = False
         self.resp = 2
         self.client = None
@@ -455,7 +460,24 @@ class LuaEngine:
             self.script_client.resp3 = int(n) == 3
 
     def _set_repl(self, n):
-        self.ctx.repl = int(n)
+        """redis.set_repl: the script's following writes go to the AOF only with the REPL_AOF
+        bit (ember has no replicas, so every propagate hook is an AOF one).  Without it
+        server.propagating is off until the bit comes back or the script ends, which keeps
+        the per-call paths (the direct path, dispatch.call) untouched."""
+        ctx = self.ctx
+        n = ctx.repl = int(n)
+        server = self.server
+        if n & 1:
+            if ctx.repl_saved is not None:
+                server.propagating = ctx.repl_saved
+                ctx.repl_saved = None
+                if ctx.wrote and not ctx.multi_emitted:
+                    # the MULTI was skipped with the unpropagated writes: the next write
+                    # takes _call, which opens it, and brings the direct path back
+                    self._direct = _NO_DIRECT
+        elif ctx.repl_saved is None:
+            ctx.repl_saved = server.propagating
+            server.propagating = False
 
     # ---- compile & run -----------------------------------------------------------------
     def compile(self, code: bytes, chunk: bytes):
@@ -523,6 +545,9 @@ class LuaEngine:
             self.ctx = None
             self._direct = _NO_DIRECT
             ctx.caller = None
+            if ctx.repl_saved is not None:   # set_repl() without REPL_AOF: propagate again
+                server.propagating = ctx.repl_saved
+                ctx.repl_saved = None
             if ctx.multi_emitted:
                 server.propagate_raw(caller.db.id, [b"EXEC"])
             if ctx.killed is not None:
@@ -747,6 +772,7 @@ class LuaEngine:
             if not ctx.multi_emitted and server.propagating and server.propagate_hooks:
                 ctx.multi_emitted = True
                 server.propagate_raw(ctx.caller.db.id, [b"MULTI"])
+                self._direct = self._direct_cache   # (set_repl may have turned it off)
         reply = self._dispatch_call(sc, spec, argv)
         if isinstance(reply, ReplyError):
             return False, reply.message.encode()
