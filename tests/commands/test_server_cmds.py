@@ -372,6 +372,7 @@ def _have_parser():
 needs_net = pytest.mark.skipif(not _have_parser(), reason="network parser not available yet")
 
 _72_ADDITIONS = {"ember_version", "listener0", "listener1", "total_blocking_keys",
+                 "client_query_buffer_limit_disconnections", "client_output_buffer_limit_disconnections",
                  "total_blocking_keys_on_nokey", "eventloop_cycles", "eventloop_duration_sum",
                  "eventloop_duration_cmd_sum", "instantaneous_eventloop_cycles_per_sec",
                  "instantaneous_eventloop_duration_usec", "acl_access_denied_auth",

@@ -506,6 +506,8 @@ def _sec_stats(server):
         "total_writes_processed": s.total_writes_processed,
         "io_threaded_reads_processed": 0,
         "io_threaded_writes_processed": 0,
+        "client_query_buffer_limit_disconnections": s.client_query_buffer_limit_disconnections,
+        "client_output_buffer_limit_disconnections": s.client_output_buffer_limit_disconnections,
         "reply_buffer_shrinks": s.reply_buffer_shrinks,
         "reply_buffer_expands": s.reply_buffer_expands,
         "eventloop_cycles": 0,
