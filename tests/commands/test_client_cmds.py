@@ -258,3 +258,19 @@ def test_monitor_tcp(net):
         data += mon.recv(1000)
     assert re.search(rb'\+\d+\.\d{6} \[0 127\.0\.0\.1:\d+\] "SET" "k" "v"\r\n', data)
     mon.close()
+
+
+def test_embedded_paused_write_waits_for_the_pause_end():
+    """An in-process client cannot be left without a reply: a write held by CLIENT PAUSE
+    waits until the pause times out, then runs (reads go through at once)."""
+    import time
+    from ember.embedded import Ember
+    e = Ember()
+    a, b = e.client(), e.client()
+    assert a.execute("CLIENT", "PAUSE", "200", "WRITE") == "OK"
+    t = time.monotonic()
+    assert b.execute("GET", "k") is None
+    assert time.monotonic() - t < 0.1
+    assert b.execute("SET", "k", "v") == "OK"
+    assert time.monotonic() - t >= 0.19
+    assert b.execute("GET", "k") == b"v"

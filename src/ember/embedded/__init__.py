@@ -9,7 +9,12 @@
 Commands go through the same dispatch gate as network clients (arity, auth, MULTI...).
 Error replies raise ``ReplyError`` from ``execute`` (or are returned with ``raise_errors=False``).
 Out-of-band pushes (pub/sub) are collected in ``client.pushes``.
+A command held by CLIENT PAUSE waits (sleeps) until the pause ends, then runs, as a network
+client would wait for its reply; nothing else in the process can end the pause meanwhile
+unless another thread calls CLIENT UNPAUSE.
 """
+
+import time
 
 from ..commands.dispatch import execute
 from ..config import Config
@@ -43,8 +48,32 @@ class EmbeddedClient:
         argv = [_b(a) for a in args]
         self.server.now_ms = self.server.clock_ms()
         reply = execute(self.client, argv)
+        if self.client.paused:
+            reply = self._wait_pause(argv)
         if raise_errors and isinstance(reply, ReplyError):
             raise reply
+        return reply
+
+    def _wait_pause(self, argv):
+        """CLIENT PAUSE parked this command: take it back, wait for the pause to end (by its
+        timeout or an UNPAUSE from another thread), then run it."""
+        c = self.client
+        server = self.server
+        while True:
+            p = server.pause
+            if p is not None:
+                p.parked.pop(c, None)
+            c.paused = False
+            if p is None:
+                break
+            left = p.end - time.monotonic()
+            if left <= 0:
+                break
+            time.sleep(min(left, 0.05))
+        server.now_ms = server.clock_ms()
+        reply = execute(c, argv)
+        if c.paused:                      # paused again meanwhile
+            return self._wait_pause(argv)
         return reply
 
     def execute_raw(self, data: bytes) -> bytes:
