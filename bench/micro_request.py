@@ -1,0 +1,92 @@
+#!/usr/bin/env python3
+"""The whole Python side of a request, in-process: bytes -> EmberProtocol.data_received ->
+parser -> dispatch -> encoder -> transport.write, with a fake transport (no sockets, no
+syscalls).  Made for instruction counts, which stay repeatable on a busy machine:
+
+    PY=$(python3 -c 'import sys;print(sys.executable)')
+    for n in 0 2000; do PYTHONHASHSEED=0 valgrind --tool=callgrind --callgrind-out-file=cg.$n \\
+        $PY bench/micro_request.py get 1 $n; done
+    # instructions per request = (summary of cg.2000 - summary of cg.0) / 2000
+
+Arguments: WORKLOAD (get set incr ping mset hset lpush rpop lrange) PIPELINE REQUESTS.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
+
+from ember.embedded import Ember  # noqa: E402
+from ember.server.network import EmberProtocol, Network  # noqa: E402
+
+
+class FakeSock:
+    family = 2
+
+    def fileno(self):
+        return 99
+
+    def setsockopt(self, *a):
+        pass
+
+
+class FakeTransport:
+    def __init__(self):
+        self.writes = 0
+
+    def get_extra_info(self, k):
+        return {"socket": FakeSock(), "peername": ("127.0.0.1", 5555),
+                "sockname": ("127.0.0.1", 6379)}[k]
+
+    def write(self, d):
+        self.writes += 1
+
+    def get_write_buffer_size(self):
+        return 0
+
+    def is_closing(self):
+        return False
+
+    def close(self):
+        pass
+
+
+def req(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+WORKLOADS = {
+    "get": req(b"GET", b"key:000000000001"),
+    "set": req(b"SET", b"key:000000000001", b"xxx"),
+    "incr": req(b"INCR", b"counter"),
+    "ping": req(b"PING"),
+    "mset": req(b"MSET", *[b"key:%012d" % i if j == 0 else b"xxx" for i in range(10) for j in range(2)]),
+    "hset": req(b"HSET", b"myhash", b"element:1", b"xxx"),
+    "lpush": req(b"LPUSH", b"mylist", b"xxx"),
+    "rpop": req(b"RPOP", b"mylist"),
+    "lrange": req(b"LRANGE", b"mylist", b"0", b"99"),
+}
+
+
+def main():
+    which, depth, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    e = Ember()
+    server = e.server
+    proto = EmberProtocol(server, Network(server))
+    t = FakeTransport()
+    proto.connection_made(t)
+    cl = e.client()
+    cl.execute("SET", "key:000000000001", "xxx")
+    for i in range(100):
+        cl.execute("RPUSH", "mylist", "xxx")
+    data = WORKLOADS[which] * depth
+    received = proto.data_received
+    for _ in range(n):
+        received(data)
+
+
+if __name__ == "__main__":
+    main()
