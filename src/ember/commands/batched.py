@@ -13,15 +13,10 @@ The saving is the per-command dispatch work (lookup, arity, timing, stats) and, 
 SET, the per-command Python loop itself: the columns go through C-level map/zip/join.
 """
 
-from itertools import chain
-
-from ..protocol.encoder import encode
+from ..protocol.encoder import bulk_strings, encode
 from ..protocol.replies import ReplyError
 from .registry import batch
 
-_chain = chain.from_iterable
-_BULK_HDR = [b"$%d" % i for i in range(10000)]     # "$<len>" for short values
-_bulk_hdr = _BULK_HDR.__getitem__
 _ONLY_BYTES = frozenset((bytes,))
 _BYTES_OR_NONE = frozenset((bytes, type(None)))
 
@@ -42,11 +37,7 @@ def get_batch(c, cols):
     kinds = set(map(type, vals))
     m = len(vals)
     if kinds == _ONLY_BYTES:
-        try:
-            hdrs = list(map(_bulk_hdr, map(len, vals)))
-        except IndexError:                  # a value of 10000 bytes or more
-            hdrs = [b"$%d" % len(v) for v in vals]
-        data = b"\r\n".join(_chain(zip(hdrs, vals))) + b"\r\n"
+        data = bulk_strings(vals)
         db.atime.update(dict.fromkeys(keys, db.lru_clock()))
         server.stats.keyspace_hits += m
         return data

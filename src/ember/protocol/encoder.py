@@ -17,8 +17,21 @@ OK = b"+OK\r\n"
 _simple_cache = {}
 _int_cache = [b":%d\r\n" % i for i in range(-1, 10001)]
 _BULK_HDR = [b"$%d\r\n" % i for i in range(1024)]
-_bulk_head = [b"$%d" % i for i in range(10000)].__getitem__     # "$<len>" (join adds CRLF)
+BULK_HEADS = [b"$%d" % i for i in range(10000)]     # "$<len>" (no CRLF), shared with the parser
+_bulk_head = BULK_HEADS.__getitem__
 _chain = chain.from_iterable
+
+
+def bulk_strings(vals) -> bytes:
+    """The bulk-string encodings of ``vals`` concatenated, built by C loops (map/zip/join).
+    Raises TypeError when an element is not bytes-like; callers fall back to per-item work."""
+    if not vals:
+        return b""
+    try:
+        heads = list(map(_bulk_head, map(len, vals)))
+    except IndexError:      # an element of 10000 bytes or more
+        heads = [b"$%d" % len(x) for x in vals]
+    return b"\r\n".join(_chain(zip(heads, vals))) + b"\r\n"
 
 
 def format_double(d: float) -> bytes:
@@ -77,13 +90,10 @@ def encode_into(out, v, resp3):
             # an array of byte strings (LRANGE, SMEMBERS, HGETALL in RESP2...) in C loops:
             # len() or join() raise TypeError on anything that is not bytes-like
             try:
-                body = b"\r\n".join(_chain(zip(map(_bulk_head, map(len, v)), v)))
-            except (TypeError, IndexError):
-                pass
-            else:
-                out.append(body)
-                out.append(b"\r\n")
+                out.append(bulk_strings(v))
                 return
+            except TypeError:
+                pass
         for item in v:
             ti = type(item)
             if ti is bytes:

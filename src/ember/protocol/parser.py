@@ -52,6 +52,8 @@ from itertools import chain
 
 import hiredis
 
+from .encoder import BULK_HEADS
+
 __all__ = ["ProtocolError", "PyRequestParser", "FastRequestParser", "RequestParser", "parse_simple", "parse_uniform"]
 
 INLINE_MAX = 64 * 1024          # PROTO_INLINE_MAX_SIZE
@@ -432,7 +434,7 @@ def _verify(cmds, raw):
 
 
 # "$<len>" for the lengths parse_simple accepts (an index past the end means "not simple").
-_BULK_B = [b"$%d" % i for i in range(10000)]
+_BULK_B = BULK_HEADS
 _MBULK_COUNT = _MBULK_HDR.get
 
 
