@@ -170,24 +170,35 @@ class EmberProtocol(asyncio.Protocol):
             elif mode == REPLY_SKIP:
                 c.reply_mode = REPLY_ON
             data = b"".join(out)
+        self._deliver(c, data)
+
+    def _deliver(self, c, data):
+        """Write a batch of replies and close if the client is closing; during a group commit
+        (appendfsync always, see Network.hold_replies) park both, in order, instead."""
         transport = self.transport
         if transport is None:
             return
-        if data:
-            held = self.net.held
-            if held is not None:
+        held = self.net.held
+        if held is not None:
+            if data:
                 held.append((self, data))
-            else:
-                transport.write(data)
-                c.tot_net_out += len(data)
-                server.stats.total_net_output_bytes += len(data)
-                if transport.get_write_buffer_size():
-                    self.net.check_output_limits(c, transport)
+            if c.closing:
+                held.append((self, None))   # close after the parked replies
+            return
+        if data:
+            self.write_now(transport, data)
         if c.closing:
-            if self.net.held is not None:
-                self.net.held.append((self, None))
-            else:
-                transport.close()
+            transport.close()
+
+    def write_now(self, transport, data):
+        transport.write(data)
+        n = len(data)
+        c = self.client
+        if c is not None:
+            c.tot_net_out += n
+            self.server.stats.total_net_output_bytes += n
+            if transport.get_write_buffer_size():   # all written at once: no limit to check
+                self.net.check_output_limits(c, transport)
 
     def _check_qbuf(self, c):
         limit = self.server.config.client_query_buffer_limit
@@ -262,23 +273,7 @@ class EmberProtocol(asyncio.Protocol):
                     self._check_qbuf(c)
         finally:
             c.pending_buf = None
-            if out and self.transport is not None:
-                data = b"".join(out)
-                held = self.net.held
-                if held is not None:
-                    # appendfsync always: replies wait for the group fsync (see hold_replies)
-                    held.append((self, data))
-                else:
-                    self.transport.write(data)
-                    c.tot_net_out += len(data)
-                    server.stats.total_net_output_bytes += len(data)
-                    if self.transport.get_write_buffer_size():  # all written at once: no limit to check
-                        self.net.check_output_limits(c, self.transport)
-            if c.closing and self.transport is not None:
-                if self.net.held is not None:
-                    self.net.held.append((self, None))   # close after the parked replies
-                else:
-                    self.transport.close()
+            self._deliver(c, b"".join(out) if out else b"")
 
     def _next_commands(self, out):
         c = self.client
@@ -353,21 +348,14 @@ class Network:
         held, self.held = self.held, None
         if not held:
             return
-        stats = self.server.stats
         for proto, data in held:
             t = proto.transport
             if t is None or t.is_closing():
                 continue
             if data is None:
                 t.close()
-                continue
-            t.write(data)
-            c = proto.client
-            if c is not None:
-                c.tot_net_out += len(data)
-                stats.total_net_output_bytes += len(data)
-                if t.get_write_buffer_size():
-                    self.check_output_limits(c, t)
+            else:
+                proto.write_now(t, data)
 
     def check_output_limits(self, c, transport):
         hook = self.server.subsystems.get("output_limits")
