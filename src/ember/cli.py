@@ -84,7 +84,12 @@ def run(config):
     else:
         log.warning("Warning: no config file specified, using the default config. In order to specify "
                     "a config file use ember-server /path/to/ember.conf")
-    server = Server(config, logger=log)
+    from .commands.acl import AclStartupError
+    try:
+        server = Server(config, logger=log)
+    except AclStartupError as e:     # bad 'user' directives or ACL file: Redis exits too
+        log.warning(str(e))
+        return 1
     server.executable = os.path.abspath(sys.argv[0])
     server.config_file = config.config_file or ""
     from .persistence import aof, snapshot

@@ -60,7 +60,7 @@ def check_password(c, username: bytes, password: bytes) -> bool:
     return password == (req.encode() if isinstance(req, str) else req)
 
 
-def _authenticate(c, username, password):
+def _authenticate(c, username, password, cmdname=b"auth"):
     if check_password(c, username, password):
         c.authenticated = True
         c.user = username.decode("utf-8", "replace")
@@ -68,7 +68,7 @@ def _authenticate(c, username, password):
             c.parser.authenticated = True
         c.refresh_plain()
         return True
-    c.server.subsystems.get("auth_failed", lambda *a: None)(c, username)
+    c.server.subsystems.get("auth_failed", lambda *a: None)(c, username, cmdname)
     return False
 
 
@@ -78,13 +78,14 @@ def auth(c, argv):
     if len(argv) > 3:
         raise ReplyError(errors.SYNTAX)
     if len(argv) == 2:
-        if not c.server.config.requirepass and "authenticate" not in c.server.subsystems:
+        nopass = c.server.subsystems.get("default_nopass")   # ACL: the default user's nopass
+        if nopass() if nopass is not None else not c.server.config.requirepass:
             raise ReplyError("ERR AUTH <password> called without any password configured for the "
                              "default user. Are you sure your configuration is correct?")
         username, password = b"default", argv[1]
     else:
         username, password = argv[1], argv[2]
-    if _authenticate(c, username, password):
+    if _authenticate(c, username, password, argv[0]):
         return "OK"
     raise ReplyError(errors.WRONGPASS)
 
@@ -135,7 +136,7 @@ def hello(c, argv):
         else:
             raise ReplyError("ERR Syntax error in HELLO option '%s'" % argv[i].decode("utf-8", "replace"))
     if auth_args is not None:
-        if not _authenticate(c, auth_args[0], auth_args[1]):
+        if not _authenticate(c, auth_args[0], auth_args[1], argv[0]):
             raise ReplyError(errors.WRONGPASS)
     if not c.authenticated:
         raise ReplyError("NOAUTH HELLO must be called with the client already authenticated, otherwise the "

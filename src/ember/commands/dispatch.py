@@ -148,6 +148,10 @@ def gate(c, argv):
         return reject(c, spec, errors.NOAUTH)
     if c.multi is not None and "no_multi" in flags and spec.name not in ("multi",):
         return reject(c, spec, "ERR Command not allowed inside a transaction")
+    if c.restricted:    # ACL: the user has less than +@all ~* &* (commands/acl.py)
+        denied = server.subsystems["acl_check"](c, spec, argv)
+        if denied is not None:
+            return reject(c, spec, denied)
     # OOM: refuse commands that may grow memory when over maxmemory and nothing can be freed.
     if server.config.maxmemory and spec.denyoom and not server.in_script:
         if not server.ensure_memory():

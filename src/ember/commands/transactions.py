@@ -156,6 +156,11 @@ def exec_(c, argv):
             if spec.is_write and server.is_readonly_replica() and not c.master_link:
                 replies.append(server.error_reply("READONLY You can't write against a read only replica."))
                 continue
+            if c.restricted:    # ACL rules may have changed since the command was queued
+                denied = server.subsystems["acl_exec_check"](c, spec, qargv)
+                if denied is not None:
+                    replies.append(server.error_reply(denied))
+                    continue
             replies.append(call(c, spec, qargv))
     finally:
         c.in_exec = False

@@ -156,7 +156,11 @@ redis.REPL_NONE, redis.REPL_AOF, redis.REPL_SLAVE, redis.REPL_REPLICA, redis.REP
 redis.replicate_commands = function() return true end
 redis.breakpoint = function() return false end
 redis.debug = function() end
-redis.acl_check_cmd = function(...) return py.acl(...) end
+redis.acl_check_cmd = function(...)
+  local ok, r = py.acl(...)
+  if ok then return r end
+  error({err = r})
+end
 redis.REDIS_VERSION = py.version
 redis.REDIS_VERSION_NUM = py.version_num
 REAL.redis = redis
@@ -403,7 +407,7 @@ class LuaEngine:
             b"log": self._log, b"setresp": self._setresp, b"set_repl": self._set_repl,
             b"hook": self._hook,
             b"rcall": self._rcall, b"errval": _errval,
-            b"register": self._register, b"acl": lambda *a: True,
+            b"register": self._register, b"acl": self._acl_check_cmd,
             b"version": server.redis_version.encode(),
             b"version_num": _version_num(server.redis_version),
         })
@@ -521,7 +525,8 @@ class LuaEngine:
         ctx.resp = 2
         ctx.client = sc
         self.ctx = ctx
-        self._direct = self._direct_cache
+        # a caller with ACL restrictions takes _call, which checks each command
+        self._direct = _NO_DIRECT if caller.restricted else self._direct_cache
         server.in_script = True
         server.in_exec += 1
         try:
@@ -727,6 +732,32 @@ class LuaEngine:
             raise _CallError(reply.message.encode())
         return self.to_lua(reply, sc.resp3)
 
+    def _acl_check_cmd(self, *args):
+        """redis.acl_check_cmd(command, arg...): may the user running the script run it?
+        Returns (True, bool) or (False, error text)."""
+        ctx = self.ctx
+        if not args:
+            return False, b"ERR Please specify at least one argument for this redis lib call"
+        argv = []
+        for a in args:
+            t = type(a)
+            if t is bytes:
+                argv.append(a)
+            elif t is int:
+                argv.append(b"%d" % a)
+            elif t is float:
+                argv.append(_num_str(a))
+            else:
+                return False, b"ERR Lua redis lib command arguments must be strings or integers"
+        server = self.server
+        spec, _ = self._lookup(server, argv)
+        if spec is None:
+            return False, b"ERR Invalid command passed to redis.acl_check_cmd()"
+        caller = ctx.caller if ctx is not None else None
+        if caller is None or not caller.restricted:
+            return True, True
+        return True, server.acl.allowed(caller.user, spec, argv)
+
     def _call(self, raise_errors, *args):
         ctx = self.ctx
         server = self.server
@@ -756,6 +787,10 @@ class LuaEngine:
             return False, b"ERR This Redis command is not allowed from script"
         if spec.parent is None and not spec.subcommands and len(self._direct_cache) < 1024:
             self._direct_cache[argv[0]] = spec
+        if ctx.caller.restricted:   # ACL: the user running the script (commands/acl.py)
+            denied = server.subsystems["acl_script_check"](ctx.caller, spec, argv)
+            if denied is not None:
+                return False, denied.encode()
         if spec.is_write:
             if ctx.readonly:
                 return False, b"ERR Write commands are not allowed from read-only scripts."
@@ -772,7 +807,8 @@ class LuaEngine:
             if not ctx.multi_emitted and server.propagating and server.propagate_hooks:
                 ctx.multi_emitted = True
                 server.propagate_raw(ctx.caller.db.id, [b"MULTI"])
-                self._direct = self._direct_cache   # (set_repl may have turned it off)
+                if not ctx.caller.restricted:
+                    self._direct = self._direct_cache   # (set_repl may have turned it off)
         reply = self._dispatch_call(sc, spec, argv)
         if isinstance(reply, ReplyError):
             return False, reply.message.encode()

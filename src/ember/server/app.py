@@ -49,6 +49,7 @@ class Server:
         self.in_script = False
         self.write_blocked_reason = None
         self.gated = False
+        self.default_user_restricted = False   # commands.acl keeps it in step with "default"
         self.lastsave = int(self.start_time)
         self.shutdown_requested = None
         self.pause = None
@@ -67,6 +68,8 @@ class Server:
         server_commands.install(self)   # slowlog, MONITOR feed, CONFIG SET hooks
         from ..commands import pubsub
         pubsub.install(self)            # pub/sub, notifications, tracking, output limits
+        from ..commands import acl
+        acl.install(self)               # users, AUTH, permission checks, ACL LOG
         self.config.on_change("requirepass", lambda *a: self._refresh_gate())
         self.config.on_change("maxmemory", lambda *a: self._refresh_gate())
         self._refresh_gate()

@@ -21,7 +21,7 @@ class Client:
         "last_cmd", "send", "close", "closing", "no_evict", "no_touch", "flags", "kind",
         "is_monitor", "tracking", "transport", "parser", "argv_bytes", "unix", "paused",
         "obuf_soft_since", "tot_net_in", "tot_net_out", "tot_cmds", "in_exec", "pending_buf",
-        "master_link", "is_replica", "repl_state", "plain", "resume",
+        "master_link", "is_replica", "repl_state", "plain", "resume", "restricted",
     )
 
     def __init__(self, server, send=None, addr="", laddr="", fd=-1, kind="normal"):
@@ -34,6 +34,7 @@ class Client:
         self.lib_ver = None
         self.authenticated = not server.requires_auth()
         self.user = "default"
+        self.restricted = server.default_user_restricted  # ACL: user below +@all ~* &*
         self.multi = None            # list of queued (spec, argv) while in MULTI
         self.multi_error = False     # a queued command was rejected: EXEC aborts
         self.watched = None          # set of (db, key) while WATCHing
@@ -79,7 +80,8 @@ class Client:
 
     def refresh_plain(self):
         """``plain``: nothing about this client needs dispatch's full gate (see dispatch)."""
-        self.plain = (self.authenticated and self.multi is None and self.blocked is None
+        self.plain = (self.authenticated and not self.restricted and self.multi is None
+                      and self.blocked is None
                       and self.tracking is None
                       and (self.resp3 or not (self.channels or self.patterns or self.shard_channels)))
 
