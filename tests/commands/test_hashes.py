@@ -179,7 +179,7 @@ def test_field_expiry_active(clocked):
     tick(e)
     assert (b"hexpired", b"h") in events and (b"del", b"h") in events
     assert b"h" not in e.server.dbs[0].data
-    assert e.server.dbs[0].data[b"g2"].d == {b"b": b"2"}
+    assert e.server.dbs[0].data[b"g2"].to_dict() == {b"b": b"2"}
 
 
 def test_field_expiry_key_hook_only_while_field_ttls_are_tracked(clocked):
@@ -213,4 +213,55 @@ def test_copy_keeps_field_ttl(clocked):
     assert x("HTTL", "h2", "FIELDS", "1", "a") == [10]
     clock.advance(11)
     tick(e)
-    assert e.server.dbs[0].data[b"h2"].d == {b"b": b"2"}
+    assert e.server.dbs[0].data[b"h2"].to_dict() == {b"b": b"2"}
+
+
+def _dbsize(e, i):
+    return len(e.server.dbs[i].data)
+
+
+@pytest.mark.parametrize("how", ["swapdb", "move", "copy_db", "swapdb_twice"])
+def test_field_expiry_follows_the_hash_to_another_db(clocked, how):
+    # Redis 7.4 keeps the hash-field expiry index with the db's contents (SWAPDB swaps it,
+    # MOVE/COPY DB register the hash in the target db): the fields still expire actively
+    # there, which DBSIZE shows without touching the key (no lazy expiry).
+    e, c, clock = clocked
+    x = c.execute
+    x("HSET", "h", "a", "1", "b", "2")
+    x("HPEXPIRE", "h", "100", "FIELDS", "2", "a", "b")
+    if how == "swapdb":
+        x("SWAPDB", "0", "1")
+        where = 1
+    elif how == "swapdb_twice":
+        x("SWAPDB", "0", "1")
+        x("SWAPDB", "1", "2")           # the hash now lives in db 2
+        where = 2
+    elif how == "move":
+        assert x("MOVE", "h", "1") == 1
+        where = 1
+    else:
+        assert x("COPY", "h", "h", "DB", "1") == 1
+        where = 1
+    assert _dbsize(e, where) == 1
+    clock.advance(0.2)
+    tick(e)
+    assert _dbsize(e, where) == 0
+    assert _dbsize(e, 0) == 0
+
+
+def test_field_expiry_swapdb_then_write_under_the_old_db(clocked):
+    # after SWAPDB, a new hash with the same name in the old db has its own TTLs
+    e, c, clock = clocked
+    x = c.execute
+    x("HSET", "h", "a", "1", "b", "2")
+    x("HPEXPIRE", "h", "100", "FIELDS", "1", "a")
+    x("SWAPDB", "0", "1")
+    x("HSET", "h", "a", "1", "b", "2")
+    x("HPEXPIRE", "h", "300", "FIELDS", "1", "b")
+    clock.advance(0.2)
+    tick(e)
+    assert e.server.dbs[1].data[b"h"].to_dict() == {b"b": b"2"}      # active, db 1
+    assert e.server.dbs[0].data[b"h"].to_dict() == {b"a": b"1", b"b": b"2"}
+    clock.advance(0.2)
+    tick(e)
+    assert e.server.dbs[0].data[b"h"].to_dict() == {b"a": b"1"}

@@ -4,9 +4,10 @@ Field expiry: an expired field is invisible to every command.  ``_load`` (every 
 way in) deletes due fields of the hash it touches first (lazy expiry: ``hexpired`` event,
 HDEL propagated, the key deleted when that empties it), and ``FieldExpiry`` -- installed on
 the server the first time a field gets a TTL -- deletes them actively from the cron
-(``server.subsystems["cron"]``).  It keeps a heap of (earliest field expiry, db, key); stale
-entries are checked against the hash when they surface, and a key hook re-registers hashes
-that RENAME/MOVE/COPY put under a new name.  The hook is installed with the first tracked hash
+(``server.subsystems["cron"]``).  It keeps a heap of (earliest field expiry, key) per db,
+swapped by SWAPDB with the db's contents; stale entries are checked against the hash when
+they surface, and a key hook re-registers hashes that RENAME/MOVE/COPY put under a new name
+or in another db.  The hook is installed with the first tracked hash
 and removed again once the heap has drained (no field TTL left to watch), so writes stop
 paying for it.
 """
@@ -44,19 +45,34 @@ RANGE_LONG = ("ERR value is out of range, value must between -922337203685477580
 
 # ---- field expiry -------------------------------------------------------------------------
 class FieldExpiry:
-    """Active expiry of hash fields for one server."""
+    """Active expiry of hash fields for one server.
+
+    One min-heap of (earliest field expiry, key) per db, kept with the db's contents: SWAPDB
+    swaps the heaps as it swaps the dicts (as Redis 7.4 keeps its field-expiry index in the
+    db).  ``fx.where`` is (heap, key) -- the heap object itself, not a db number -- so a hash
+    whose db was swapped is still known to be tracked, and one that RENAME/MOVE/COPY put
+    under another name or db is not (the key hook tracks it again)."""
 
     def __init__(self, server):
         self.server = server
-        self.heap = []
+        self.heaps = {}          # db id -> [(when, key), ...]
         self.hooked = False
-        server.subsystems.setdefault("cron", []).append(self.cron)
+        subs = server.subsystems
+        subs.setdefault("cron", []).append(self.cron)
+        subs.setdefault("swapdb", []).append(self.on_swapdb)
+
+    def _heap(self, dbi):
+        heap = self.heaps.get(dbi)
+        if heap is None:
+            heap = self.heaps[dbi] = []
+        return heap
 
     def track(self, db, key, h):
         when = h.next_expiry()
         if when is not None:
-            heapq.heappush(self.heap, (when, db.id, key))
-            h.fx.where = (db.id, key)
+            heap = self._heap(db.id)
+            heapq.heappush(heap, (when, key))
+            h.fx.where = (heap, key)
             if not self.hooked:
                 self.server.key_hooks.append(self.on_key)
                 self.hooked = True
@@ -65,8 +81,24 @@ class FieldExpiry:
         v = db.data.get(key)
         if type(v) is Hash:
             fx = v.fx
-            if fx is not None and fx.where != (db.id, key):
-                self.track(db, key, v)
+            if fx is not None:
+                w = fx.where
+                if w is None or w[0] is not self.heaps.get(db.id) or w[1] != key:
+                    self.track(db, key, v)
+
+    def on_swapdb(self, server, da, dbb):
+        ha = self.heaps.pop(da.id, None)
+        hb = self.heaps.pop(dbb.id, None)
+        if hb is not None:
+            self.heaps[da.id] = hb
+        if ha is not None:
+            self.heaps[dbb.id] = ha
+
+    def tracked(self):
+        """(db id, key) of every heap entry (stale ones included)."""
+        for dbi, heap in self.heaps.items():
+            for _, key in heap:
+                yield dbi, key
 
     def unhook(self):
         """No hash is tracked any more: stop paying for the key hook on every write."""
@@ -82,28 +114,28 @@ class FieldExpiry:
         if server.paused_writes() or not getattr(server, "active_expire_enabled", True):
             return
         now = server.now_ms
-        heap = self.heap
         budget = ACTIVE_BUDGET
-        while heap and heap[0][0] <= now and budget > 0:
-            _, dbi, key = heapq.heappop(heap)
+        for dbi, heap in list(self.heaps.items()):
             db = server.dbs[dbi]
-            h = db.data.get(key)
-            if type(h) is not Hash or h.fx is None:
-                continue
-            if db.expires and key in db.expires and db.expires[key] <= now:
-                continue  # the key itself expires: the keyspace's cycle owns that
-            nxt = h.next_expiry()
-            if nxt is None:
-                continue
-            if nxt <= now:
-                budget -= len(expire_fields(server, db, key, h, now, budget))
-                if db.data.get(key) is not h:
+            while heap and heap[0][0] <= now and budget > 0:
+                _, key = heapq.heappop(heap)
+                h = db.data.get(key)
+                if type(h) is not Hash or h.fx is None:
                     continue
+                if db.expires and key in db.expires and db.expires[key] <= now:
+                    continue  # the key itself expires: the keyspace's cycle owns that
                 nxt = h.next_expiry()
-            if nxt is not None:
-                heapq.heappush(heap, (nxt, dbi, key))
-                h.fx.where = (dbi, key)
-        if not heap:
+                if nxt is None:
+                    continue
+                if nxt <= now:
+                    budget -= len(expire_fields(server, db, key, h, now, budget))
+                    if db.data.get(key) is not h:
+                        continue
+                    nxt = h.next_expiry()
+                if nxt is not None:
+                    heapq.heappush(heap, (nxt, key))
+                    h.fx.where = (heap, key)
+        if not any(self.heaps.values()):
             self.unhook()
 
 
@@ -458,7 +490,7 @@ def hscan(c, argv):
         nxt, page = 0, h.keys()
         get = h.get
     else:
-        d = h.d                     # the hashtable encoding is always a dict
+        d = h.table()
         if h.scans is None:
             h.scans = ScanSnapshots()
         nxt, page = h.scans.page(d, cursor, count)

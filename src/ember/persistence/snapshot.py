@@ -141,7 +141,7 @@ class Snapshotter(ForkedJob):
         if fe is None:
             return False
         dbs = self.server.dbs
-        for _, dbi, key in fe.heap:
+        for dbi, key in fe.tracked():
             h = dbs[dbi].data.get(key)
             if h is not None and getattr(h, "ttl", None):
                 return True
