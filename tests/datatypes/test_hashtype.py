@@ -134,13 +134,16 @@ def test_copy_is_independent():
     assert g.get(b"a") == b"2" and g.get_ttl(b"a") is None
 
 
-def test_from_dict_and_the_compatibility_view():
+def test_from_dict_and_the_views():
     h = Hash.from_dict({b"a": b"1", b"b": b"2"}, CFG)
     assert type(h.v) is bytes and h.encoding() == "listpack"
-    assert Hash.from_dict({b"a": b"x" * 65}, CFG).encoding() == "hashtable"
-    d = h.d                                             # unpacks for good: a live dict
+    d = h.to_dict()                                     # a copy: the hash stays packed
     d[b"c"] = b"3"
-    assert h.get(b"c") == b"3" and len(h) == 3
+    assert h.get(b"c") is None and len(h) == 2 and type(h.v) is bytes
+    big = Hash.from_dict({b"a": b"x" * 65}, CFG)
+    assert big.encoding() == "hashtable"
+    big.table()[b"b"] = b"2"                            # the live dict of a hashtable
+    assert big.get(b"b") == b"2" and len(big) == 2
 
 
 _elem = st.binary(max_size=6) | st.sampled_from([b"\x00", b"\x01", b"a\x011\x00b", b"a", b"1"])

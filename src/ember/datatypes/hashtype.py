@@ -19,8 +19,8 @@ per field and value object; the packed form below stores the same hash in one by
   bytes.
 
 Both keep insertion order (new fields at the end, updates in place), the order a
-listpack-encoded hash replies in.  Callers use the methods (``get``, ``set``, ``items``...);
-``d`` remains as a compatibility property that turns the hash into a dict for good.
+listpack-encoded hash replies in.  Callers use the methods (``get``, ``set``, ``items``...),
+never the representation (``table()`` hands out the dict of a hashtable-encoded hash).
 
 ``enc``: 0 listpack, 1 listpackex (a listpack that has carried field TTLs), 2 hashtable.
 Hashtable never goes back (as in Redis), and the encoding is decided at write time with the
@@ -28,8 +28,8 @@ limits in force then (lowering hash-max-listpack-* does not convert existing has
 
 Field TTLs live apart, only while some field has one: ``fx`` is a ``FieldTTLs`` (``ttl``
 field -> absolute expiry in ms, ``heap`` a min-heap of (when, field) whose stale entries are
-skipped when they surface, ``where`` the (db id, key) the active-expiry tracker saw the hash
-under) or None; every field in ``fx.ttl`` is in the hash, and ``fx`` is dropped when its last
+skipped when they surface, ``where`` the (per-db heap, key) the active-expiry tracker saw
+the hash under, see commands/hashes.py FieldExpiry) or None; every field in ``fx.ttl`` is in the hash, and ``fx`` is dropped when its last
 TTL goes.
 """
 
@@ -120,15 +120,12 @@ class Hash:
         self.enc = 2
         return self._unpack()
 
-    # ---- compatibility views -----------------------------------------------------------
-    @property
-    def d(self):
-        """The live field -> value dict (unpacks the hash for good: prefer the methods)."""
-        return self._unpack()
-
-    @d.setter
-    def d(self, d):
-        self.v = d if type(d) is dict else dict(d)
+    # ---- views ---------------------------------------------------------------------------
+    def table(self) -> dict:
+        """The live field -> value dict of a hashtable-encoded hash (which is always a dict;
+        HSCAN pages over it)."""
+        assert self.enc == 2
+        return self.v
 
     @property
     def big(self):
