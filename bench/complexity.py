@@ -4,7 +4,7 @@
     python bench/complexity.py                     # ember only
     python bench/complexity.py --servers ember,redis --max 100000
 
-For each N a zset, a list and a set of N members (member:%07d) are loaded with pipelined
+For each N a zset, a list, a set and a hash of N members (member:%07d) are loaded with pipelined
 commands, then each operation is sent OPS times in pipelines of 1,000 and timed end to end
 and reported twice: the server's own time per call (INFO commandstats usec_per_call) and the
 end-to-end time per call (network and this Python client's parsing included).
@@ -61,13 +61,17 @@ def load(c, n):
         z = [b"ZADD", b"z"]
         for i, m in zip(range(lo, hi), ms):
             z += [b"%d" % i, m]
-        batch += [z, [b"RPUSH", b"l"] + ms, [b"SADD", b"s"] + ms]
+        h = [b"HSET", b"h"]
+        for m in ms:
+            h += [m, b"v"]
+        batch += [z, [b"RPUSH", b"l"] + ms, [b"SADD", b"s"] + ms, h]
         if len(batch) >= 60:
             c.pipeline(batch)
             batch = []
     if batch:
         c.pipeline(batch)
     assert c.call("ZCARD", "z") == n and c.call("LLEN", "l") == n and c.call("SCARD", "s") == n
+    assert c.call("HLEN", "h") == n
 
 
 def measure(c, n, rng):
@@ -84,6 +88,14 @@ def measure(c, n, rng):
     res["lpush+rpop"] = run(c, [(b"LPUSH", b"l", b"x") if i & 1 else (b"RPOP", b"l") for i in range(OPS)])
     res["lindex mid"] = run(c, [(b"LINDEX", b"l", b"%d" % (n // 2))] * (OPS // 10))
     res["srandmember"] = run(c, [(b"SRANDMEMBER", b"s")] * OPS)
+    res["srandmem 5"] = run(c, [(b"SRANDMEMBER", b"s", b"5")] * OPS)
+    res["zrandmember"] = run(c, [(b"ZRANDMEMBER", b"z")] * OPS)
+    res["hrandfield"] = run(c, [(b"HRANDFIELD", b"h")] * OPS)
+    res["hrandf 5"] = run(c, [(b"HRANDFIELD", b"h", b"5", b"WITHVALUES")] * OPS)
+    res["hrandf -5"] = run(c, [(b"HRANDFIELD", b"h", b"-5")] * OPS)
+    # deletes leave stale entries in ember's sampler: picks must stay O(1) expected
+    res["hdel+hrandf"] = run(c, [(b"HDEL", b"h", mem()) if i & 1 else (b"HRANDFIELD", b"h")
+                                 for i in range(OPS)])
     res["spop"] = run(c, [(b"SPOP", b"s")] * min(OPS, n // 2))
     return res
 

@@ -1,6 +1,8 @@
 """The hash value's two representations (packed bytes / dict): same answers as a dict model,
 encodings as Redis decides them, field TTL bookkeeping."""
 
+import random
+from collections import Counter
 from types import SimpleNamespace
 
 from hypothesis import given, settings, strategies as st
@@ -167,3 +169,65 @@ def test_matches_a_dict_model(ops):
     assert h.items() == list(model.items())
     assert h.keys() == list(model) and h.values() == list(model.values())
     assert h.to_dict() == model
+
+
+def _big(n, cfg=CFG):
+    h = Hash()
+    for i in range(n):
+        h.set(b"f%d" % i, b"v%d" % i, cfg)
+    return h
+
+
+def test_random_field_is_uniform_across_deletes_and_re_adds():
+    # the sampler's stale entries (deleted, deleted and re-added) must not bias the picks
+    h = _big(200)
+    assert h.encoding() == "hashtable" and type(h.v) is dict
+    assert h.random_field() is not None                 # builds the sampler
+    for i in range(0, 200, 2):
+        h.delete(b"f%d" % i)
+    for i in range(0, 40, 2):                           # deleted and re-added: 2 entries each
+        h.set(b"f%d" % i, b"x", CFG)
+    for i in range(0, 20, 2):                           # deleted twice, re-added twice: 3 entries
+        h.delete(b"f%d" % i)
+        h.set(b"f%d" % i, b"y", CFG)
+    live = set(h.keys())
+    assert len(live) == 120
+    random.seed(7)
+    counts = Counter(h.random_field() for _ in range(120 * 400))
+    assert set(counts) == live
+    # each field expects 400 picks; 5 sigma is ~100
+    assert min(counts.values()) > 280 and max(counts.values()) < 520, counts.most_common(3)
+    re_added = sum(counts[b"f%d" % i] for i in range(0, 40, 2))
+    assert 20 * 400 * 0.85 < re_added < 20 * 400 * 1.15
+
+
+def test_random_pairs_shapes():
+    random.seed(3)
+    h = _big(1000)
+    d = h.to_dict()
+    for count in (1, 10, 249, 250, 999):
+        pairs = h.random_pairs(count)
+        assert len(pairs) == count and len({f for f, _ in pairs}) == count
+        assert all(d[f] == v for f, v in pairs)
+    assert h.random_pairs(1000) == list(d.items()) == h.random_pairs(5000)
+    rep = h.random_pairs(-3000)
+    assert len(rep) == 3000 and all(d[f] == v for f, v in rep)
+    assert len({f for f, _ in rep}) < 1000                  # repeats allowed (and likely)
+    small = Hash.from_dict({b"a": b"1", b"b": b"2"}, CFG)
+    assert sorted(small.random_pairs(5)) == [(b"a", b"1"), (b"b", b"2")]
+    assert len(small.random_pairs(-5)) == 5 and type(small.v) is bytes
+    assert small.random_field() in (b"a", b"b")
+
+
+def test_random_field_sampler_is_dropped_when_mostly_stale():
+    h = _big(300)
+    h.random_field()
+    for i in range(250):
+        h.delete(b"f%d" % i)
+    assert h.extra.keys is None                          # rebuilt at the next pick
+    assert h.random_field() in set(h.keys())
+    assert len(h.extra.keys) == 50
+    for i in range(1000):                               # churn: bounded by the length check
+        h.set(b"g%d" % i, b"x", CFG)
+        h.delete(b"g%d" % i)
+        assert h.extra.keys is None or len(h.extra.keys) <= 2 * len(h) + 17

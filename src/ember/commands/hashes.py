@@ -14,7 +14,6 @@ paying for it.
 
 import heapq
 import math
-import random
 
 from .. import errors, glob
 from ..datatypes.hashtype import Hash, _F, _V     # _F/_V: the packed layout's markers
@@ -438,8 +437,7 @@ def hrandfield(c, argv):
         h = _load(c, argv[1])
         if h is None:
             return None
-        keys = h.keys()
-        return keys[0] if len(keys) == 1 else random.choice(keys)
+        return h.random_field()
     count = parse_int(argv[2])
     if count == _LLONG_MIN:
         raise ReplyError(RANGE_LONG)
@@ -453,23 +451,12 @@ def hrandfield(c, argv):
     h = _load(c, argv[1])
     if h is None or count == 0:
         return []
-    d = h.to_dict()
-    fields = list(d)
-    if count < 0:
-        picks = random.choices(fields, k=-count)
-    elif count >= len(fields):
-        picks = fields
-    else:
-        picks = random.sample(fields, count)
+    pairs = h.random_pairs(count)
     if not withvalues:
-        return picks
+        return [f for f, _ in pairs]
     if c.resp3:
-        return [[f, d[f]] for f in picks]
-    out = []
-    for f in picks:
-        out.append(f)
-        out.append(d[f])
-    return out
+        return [[f, v] for f, v in pairs]
+    return [x for kv in pairs for x in kv]
 
 
 # ---- HSCAN ----------------------------------------------------------------------------------
@@ -491,9 +478,10 @@ def hscan(c, argv):
         get = h.get
     else:
         d = h.table()
-        if h.scans is None:
-            h.scans = ScanSnapshots()
-        nxt, page = h.scans.page(d, cursor, count)
+        ex = h.table_extra()
+        if ex.scans is None:
+            ex.scans = ScanSnapshots()
+        nxt, page = ex.scans.page(d, cursor, count)
         get = d.get
     out = []
     for f in page:

@@ -34,6 +34,9 @@ TTL goes.
 """
 
 import heapq
+import random
+
+_random = random.random
 
 _F = b"\x00"             # precedes every field, and ends the packed form
 _V = b"\x01"             # precedes every value
@@ -71,15 +74,36 @@ class FieldTTLs:
         self.where = None
 
 
+class TableExtra:
+    """What a dict-represented hash carries only once asked for (one slot for both):
+
+    - ``scans``: HSCAN's per-hash ScanSnapshots (commands/hashes.py);
+    - ``keys``/``dead``: the random-field sampler of HRANDFIELD.  A dict cannot be indexed,
+      so ``keys`` lists the fields in the order they were added (built from the dict at the
+      first pick, then appended to on every new field, never removed from) and ``dead``
+      counts, per field, the entries of ``keys`` made stale by deleting it.  A live field
+      with ``k`` deletions has ``k + 1`` entries, so a pick takes a random entry, rejects it
+      unless the field is live, and keeps it with probability ``1 / (k + 1)``: every live
+      field is picked with the same probability.  ``keys`` is dropped (and rebuilt at the
+      next pick) once more than half of it is stale, so a pick costs O(1) expected time
+      and the rebuild O(N) is paid at most once per N deletions."""
+    __slots__ = ("scans", "keys", "dead")
+
+    def __init__(self):
+        self.scans = None
+        self.keys = None
+        self.dead = None
+
+
 class Hash:
     type_name = "hash"
-    __slots__ = ("v", "enc", "fx", "scans")
+    __slots__ = ("v", "enc", "fx", "extra")
 
     def __init__(self):
         self.v = _F
         self.enc = 0
         self.fx = None           # FieldTTLs while some field has a TTL
-        self.scans = None        # per-hash ScanSnapshots for HSCAN on a hashtable
+        self.extra = None        # TableExtra of a dict-represented hash, once needed
 
     @classmethod
     def from_dict(cls, d, config=None):
@@ -122,10 +146,16 @@ class Hash:
 
     # ---- views ---------------------------------------------------------------------------
     def table(self) -> dict:
-        """The live field -> value dict of a hashtable-encoded hash (which is always a dict;
-        HSCAN pages over it)."""
+        """The field -> value dict of a hashtable-encoded hash (which is always a dict;
+        HSCAN pages over it).  Read it only: writes go through the methods."""
         assert self.enc == 2
         return self.v
+
+    def table_extra(self) -> TableExtra:
+        ex = self.extra
+        if ex is None:
+            ex = self.extra = TableExtra()
+        return ex
 
     @property
     def big(self):
@@ -226,6 +256,11 @@ class Hash:
         if new:
             if self.enc != 2 and len(v) > config.hash_max_listpack_entries:
                 self.enc = 2
+            ex = self.extra
+            if ex is not None and ex.keys is not None:
+                ex.keys.append(field)
+                if len(ex.keys) > 2 * len(v) + 16:
+                    ex.keys = ex.dead = None          # mostly stale: rebuilt when needed
         elif self.fx is not None:
             self._drop_ttl(field)
         return new
@@ -268,6 +303,12 @@ class Hash:
             self.v = v[:i] + v[v.find(_F, i + len(field) + 2):]
         elif field in v:
             del v[field]
+            ex = self.extra
+            if ex is not None and ex.keys is not None:
+                dead = ex.dead
+                dead[field] = dead.get(field, 0) + 1
+                if len(ex.keys) > 2 * len(v) + 16:
+                    ex.keys = ex.dead = None
         else:
             return False
         if self.fx is not None:
@@ -293,6 +334,66 @@ class Hash:
             it = iter(_flat(v))
             return list(zip(it, it))
         return list(v.items())
+
+    # ---- random fields (HRANDFIELD) ------------------------------------------------------
+    def _sampler(self, d):
+        ex = self.extra
+        if ex is None:
+            ex = self.extra = TableExtra()
+        keys = ex.keys
+        if keys is None:
+            keys = ex.keys = list(d)
+            ex.dead = {}
+        return keys, ex.dead
+
+    def random_field(self):
+        """One live field, uniformly at random (None when empty); O(1) expected."""
+        v = self.v
+        if type(v) is bytes:
+            keys = _flat(v)[::2]
+            return keys[int(_random() * len(keys))] if keys else None
+        if not v:
+            return None
+        keys, dead = self._sampler(v)
+        n = len(keys)
+        while True:
+            f = keys[int(_random() * n)]
+            if f in v:
+                k = dead.get(f) if dead else None
+                if not k or _random() * (k + 1) < 1:
+                    return f
+
+    def random_pairs(self, count):
+        """HRANDFIELD with a count, as (field, value) pairs: ``count`` > 0 -> min(count,
+        len) distinct fields (the whole hash in its order when count >= len); ``count`` < 0
+        -> exactly -count uniform picks, repeats allowed.  O(|count|) expected for a big
+        hash, O(len) only when the reply is a large part of the hash."""
+        v = self.v
+        if type(v) is bytes:
+            it = iter(_flat(v))
+            pairs = list(zip(it, it))
+            if count < 0:
+                return random.choices(pairs, k=-count)
+            if count >= len(pairs):
+                return pairs
+            return random.sample(pairs, count)
+        n = len(v)
+        if count >= n:
+            return list(v.items())
+        if count < 0 or 4 * count < n:
+            pick = self.random_field
+            if count < 0:
+                fields = [pick() for _ in range(-count)]
+            else:
+                seen = set()
+                fields = []
+                while len(fields) < count:
+                    f = pick()
+                    if f not in seen:
+                        seen.add(f)
+                        fields.append(f)
+            return [(f, v[f]) for f in fields]
+        return random.sample(list(v.items()), count)   # a large part of the hash: O(len)
 
     def to_dict(self) -> dict:
         """A new dict of the pairs."""
