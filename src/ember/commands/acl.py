@@ -279,15 +279,24 @@ class Acl:
                 continue
             name = _s(args[1])
             if name in users:
-                errs.append("%s:%d: duplicate user '%s' is defined. " % (origin, linenum, name))
+                errs.append("WARNING: Duplicate user '%s' found on line %d. " % (name, linenum))
                 continue
+            u = self.new_user(name)
             try:
-                users[name] = self.build(name, args[2:])
-            except ReplyError as e:
-                msg = e.message[4:] if e.message.startswith("ERR ") else e.message
-                errs.append("%s:%d: %s. " % (origin, linenum, msg))
+                u.apply(args[2:], self.pubsub_default_all())
+            except UnmatchedParenthesis:
+                errs.append("%s:%d: Unmatched parenthesis in selector definition." % (origin, linenum))
+                continue
+            except AclRuleError as e:
+                errs.append("%s:%d: Error in applying operation '%s': %s. "
+                            % (origin, linenum, e.rule, e.reason))
+                continue
+            users[name] = u
         if "default" not in users:
             users["default"] = self.default_user()
+        if errs:
+            errs.append("WARNING: ACL errors detected, no change to the previously active ACL "
+                        "rules was performed")
         return users, errs
 
     def load_file(self, path, current=None):
@@ -374,9 +383,12 @@ def _load_startup_users(acl, config):
         users = dict(acl.users)
         for args in config.users:
             name = args[0]
+            rules = [_b(a) for a in args[1:]]
+            base = users.get(name)
+            if base is not None:          # the default user: its rules start from a reset
+                rules.insert(0, b"reset")
             try:
-                base = users.get(name)
-                users[name] = acl.build(name, [_b(a) for a in args[1:]], base)
+                users[name] = acl.build(name, rules, base)
             except ReplyError as e:
                 msg = e.message[4:] if e.message.startswith("ERR ") else e.message
                 raise AclStartupError("Error in user declaration '%s': %s" % (name, msg)) from None

@@ -228,7 +228,7 @@ class Selector:
     # ---- checks -------------------------------------------------------------------
     def check(self, spec, argv, keys_cache):
         name = spec.name
-        if name not in self.allowed:
+        if name not in self.allowed and not spec.no_auth:   # AUTH, HELLO, QUIT: always
             fa = self.first_args.get(name)
             if fa is None or len(argv) < 2 or bytes(argv[1]).lower() not in fa:
                 return DENIED_CMD, 0
