@@ -8,10 +8,14 @@ syscalls).  Made for instruction counts, which stay repeatable on a busy machine
         $PY bench/micro_request.py get 1 $n; done
     # instructions per request = (summary of cg.2000 - summary of cg.0) / 2000
 
-Arguments: WORKLOAD (get set incr ping mset hset lpush rpop lrange) PIPELINE REQUESTS.
+Arguments: WORKLOAD PIPELINE REQUESTS, WORKLOAD one of get set incr ping mset hset lpush rpop
+lrange, or the bench/collections_bench.py workloads as redis-benchmark sends them (random
+integers below 100000, fixed seed; containers pre-filled so that pops never find them empty):
+c_lpush c_rpop c_lrange_100 c_sadd c_spop c_hset c_zadd c_zrange c_zpopmin c_bzpopmin.
 """
 
 import os
+import random
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
@@ -71,8 +75,33 @@ WORKLOADS = {
 }
 
 
+def _r():
+    return b"%012d" % random.randrange(100000)
+
+
+# name -> (setup commands, function producing one request); shapes as redis-benchmark's
+COLLECTIONS = {
+    "c_lpush": ([], lambda: req(b"LPUSH", b"mylist", b"xxx")),
+    "c_rpop": ([[b"RPUSH", b"mylist"] + [b"xxx"] * 50000] * 4, lambda: req(b"RPOP", b"mylist")),
+    "c_lrange_100": ([[b"RPUSH", b"mylist"] + [b"xxx"] * 600], lambda: req(b"LRANGE", b"mylist", b"0", b"99")),
+    "c_sadd": ([], lambda: req(b"SADD", b"myset", b"element:" + _r())),
+    "c_spop": ([[b"SADD", b"myset"] + [b"element:%d" % i for i in range(j, j + 50000)]
+                for j in range(0, 200000, 50000)], lambda: req(b"SPOP", b"myset")),
+    "c_hset": ([], lambda: req(b"HSET", b"myhash", b"element:" + _r(), b"xxx")),
+    "c_zadd": ([], lambda: req(b"ZADD", b"myzset", _r(), b"member:" + _r())),
+    "c_zrange": ([[b"ZADD", b"zfill"] + [x for i in range(10000) for x in (b"%d" % i, b"member:%07d" % i)]],
+                 lambda: req(b"ZRANGE", b"zfill", b"5000", b"5009", b"WITHSCORES")),
+    "c_zpopmin": ([[b"ZADD", b"zpop"] + [x for i in range(j, j + 50000) for x in (b"%d" % i, b"member:%07d" % i)]
+                   for j in range(0, 200000, 50000)], lambda: req(b"ZPOPMIN", b"zpop")),
+    "c_bzpopmin": ([[b"ZADD", b"zpop"] + [x for i in range(j, j + 50000) for x in (b"%d" % i, b"member:%07d" % i)]
+                    for j in range(0, 200000, 50000)], lambda: req(b"BZPOPMIN", b"zpop", b"0")),
+}
+
+
 def main():
     which, depth, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    if which in COLLECTIONS:
+        return collections(which, depth, n)
     e = Ember()
     server = e.server
     proto = EmberProtocol(server, Network(server))
@@ -85,6 +114,25 @@ def main():
     data = WORKLOADS[which] * depth
     received = proto.data_received
     for _ in range(n):
+        received(data)
+
+
+def collections(which, depth, n):
+    """Requests made up front (outside the measured difference: the n=0 run makes them too
+    when given the same n through BENCH_MAKE, see the module doc)."""
+    random.seed(1)
+    setup, make = COLLECTIONS[which]
+    e = Ember()
+    server = e.server
+    proto = EmberProtocol(server, Network(server))
+    t = FakeTransport()
+    proto.connection_made(t)
+    cl = e.client()
+    for argv in setup:
+        cl.execute(*argv)
+    datas = [b"".join(make() for _ in range(depth)) for _ in range(int(os.environ.get("BENCH_MAKE", n)))]
+    received = proto.data_received
+    for data in datas[:n]:
         received(data)
 
 
