@@ -66,7 +66,8 @@ def test_redis_py_with_a_restricted_user(server, admin):
     info = admin.acl_getuser("app")
     assert info["enabled"] is True
     assert info["keys"] == ["~app:*"] and info["channels"] == ["&app.*"]
-    assert info["commands"] == "-@all +@read +@write -@dangerous +ping +publish +acl|whoami"
+    assert info["categories"] == ["-@all", "+@read", "+@write", "-@dangerous"]
+    assert info["commands"] == ["+ping", "+publish", "+acl|whoami"]
     log = admin.acl_log()
     assert {e["reason"] for e in log} == {"key", "command", "channel"}
     stats = admin.info("stats")
