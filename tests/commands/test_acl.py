@@ -75,7 +75,7 @@ def test_setuser_describe_and_getuser(db):
                     b"~foo* %R~ro* %W~wo* ~a resetchannels &ch +@all -@dangerous "
                     b"(~x* resetchannels -@all +set)")
     u = getuser(c, "u")
-    assert u[b"flags"] == [b"on"]
+    assert u[b"flags"].items == [b"on"]
     assert u[b"keys"] == b"~foo* %R~ro* %W~wo* ~a"
     assert u[b"channels"] == b"&ch"
     assert [dict(s.items) for s in u[b"selectors"]] == [
@@ -111,10 +111,10 @@ def test_passwords_and_flags(db):
     c = db.client()
     c.execute("ACL", "SETUSER", "p", ">a", ">b", ">a", "<b", "skip-sanitize-payload")
     u = getuser(c, "p")
-    assert u[b"flags"] == [b"off", b"skip-sanitize-payload"]
+    assert u[b"flags"].items == [b"off", b"skip-sanitize-payload"]
     assert u[b"passwords"] == [b"ca978112ca1bbdcafac231b39a23dc4da786eff8147c4e72b9807785afee48bb"]
     c.execute("ACL", "SETUSER", "p", "nopass")
-    assert getuser(c, "p")[b"flags"] == [b"off", b"nopass", b"skip-sanitize-payload"]
+    assert getuser(c, "p")[b"flags"].items == [b"off", b"nopass", b"skip-sanitize-payload"]
     c.execute("ACL", "SETUSER", "p", "reset")
     assert c.execute("ACL", "LIST")[1] == b"user p off sanitize-payload resetchannels -@all"
 
@@ -317,14 +317,14 @@ def test_requirepass_is_the_default_users_password(db):
     admin = db.client()
     admin.execute("CONFIG", "SET", "requirepass", "zz")
     u = getuser(admin, "default")
-    assert u[b"flags"] == [b"on"]
+    assert u[b"flags"].items == [b"on"]
     assert len(u[b"passwords"]) == 1
     c = db.client()
     assert err(c, "PING") == "NOAUTH Authentication required."
     assert err(c, "AUTH", "bad").startswith("WRONGPASS")
     assert c.execute("AUTH", "zz") == "OK"
     admin.execute("CONFIG", "SET", "requirepass", "")
-    assert getuser(admin, "default")[b"flags"] == [b"on", b"nopass"]
+    assert getuser(admin, "default")[b"flags"].items == [b"on", b"nopass"]
     assert err(admin, "AUTH", "x").startswith("ERR AUTH <password> called without any password")
     admin.execute("ACL", "SETUSER", "default", "off")
     assert err(db.client(), "PING") == "NOAUTH Authentication required."

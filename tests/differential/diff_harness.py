@@ -16,6 +16,10 @@ before comparison -- the *only* place known, documented differences between the 
   (RESP3 ``,`` replies only; bulk floats such as INCRBYFLOAT's are the same in both);
 * 7.2's richer error text for SET ... GET on a non-string is identical to 7.0's WRONGTYPE, so
   nothing to forgive there.
+* ACL NOPERM errors: 7.2 says "User <name> has no permissions to run the '<cmd>' command",
+  "No permissions to access a key" / "... a channel" where 7.0 says "this user has ..." and
+  "... one of the keys/channels used as arguments" (both mapped to the 7.2 wording, the user
+  name dropped).
 
 Replies that legitimately differ (INFO, random keys, timings) are not compared byte for byte:
 wrap the command in ``Approx(cmd, tol)`` (integer reply, compared within ``tol``),
@@ -50,8 +54,19 @@ _HELLO_NOAUTH_70 = b"otherwise the HELLO AUTH <user> <pass> option"
 _HELLO_NOAUTH_72 = b"otherwise the HELLO <proto> AUTH <user> <pass> option"
 
 
+_NOPERM_CMD = re.compile(rb"-NOPERM (?:this user|User [^ \r\n]+) has no permissions to run the '")
+_NOPERM_70 = ((b"-NOPERM this user has no permissions to access one of the keys used as arguments",
+               b"-NOPERM No permissions to access a key"),
+              (b"-NOPERM this user has no permissions to access one of the channels used as arguments",
+               b"-NOPERM No permissions to access a channel"))
+
+
 def normalise(reply: bytes) -> bytes:
     reply = reply.replace(_HELLO_NOAUTH_70, _HELLO_NOAUTH_72)   # 7.2 added "<proto>"
+    if b"NOPERM" in reply:
+        reply = _NOPERM_CMD.sub(b"-NOPERM User has no permissions to run the '", reply)
+        for old, new in _NOPERM_70:
+            reply = reply.replace(old, new)
     reply = _HELLO_VERSION.sub(rb"\1$1\r\nX\r\n", reply)
     reply = _HELLO_ID.sub(rb"\1:0\r\n", reply)     # client ids differ by nature
     reply = _DOUBLE.sub(lambda m: b"," + _canon_double(m.group(1)) + b"\r\n", reply)

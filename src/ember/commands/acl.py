@@ -19,7 +19,7 @@ import os
 import time
 
 from .. import errors
-from ..protocol.replies import Map, ReplyError
+from ..protocol.replies import Map, ReplyError, SetReply
 from .acl_users import (CATEGORIES, DENIED_AUTH, DENIED_CHANNEL, DENIED_CMD, DENIED_KEY, OK,
                         AclRuleError, UnmatchedParenthesis, Universe, User)
 from .registry import command
@@ -410,6 +410,11 @@ def _acl(c):
     return c.server.acl
 
 
+def _sub_syntax(argv):
+    return ("ERR unknown subcommand or wrong number of arguments for '%s'. Try ACL HELP."
+            % _s(argv[1]))
+
+
 @command("acl|setuser")
 def acl_setuser(c, argv):
     """ACL SETUSER username [rule ...]"""
@@ -430,7 +435,7 @@ def acl_getuser(c, argv):
         return None
     r = u.root
     return Map([
-        (b"flags", [_b(f) for f in u.flags()]),
+        (b"flags", SetReply([_b(f) for f in u.flags()])),
         (b"passwords", [_b(h) for h in u.passwords]),
         (b"commands", _b(r.describe_commands())),
         (b"keys", _b(r.describe_keys())),
@@ -482,7 +487,7 @@ def acl_cat(c, argv):
     if len(argv) == 2:
         return [n.encode() for n in CATEGORIES]
     if len(argv) > 3:
-        raise ReplyError(errors.wrong_arity("acl|cat"))
+        raise ReplyError(_sub_syntax(argv))
     cat = _s(argv[2]).lower()
     names = _acl(c).universe.by_category.get(cat)
     if names is None:
@@ -501,7 +506,7 @@ def acl_genpass(c, argv):
             raise ReplyError("ERR ACL GENPASS argument must be the number of bits for the output "
                              "password, a positive number up to 4096")
     elif len(argv) > 3:
-        raise ReplyError(errors.wrong_arity("acl|genpass"))
+        raise ReplyError(_sub_syntax(argv))
     chars = (bits + 3) // 4
     return os.urandom((chars + 1) // 2).hex()[:chars].encode()
 
@@ -511,8 +516,7 @@ def acl_log(c, argv):
     """ACL LOG [count | RESET]"""
     acl = _acl(c)
     if len(argv) > 3:
-        raise ReplyError("ERR unknown subcommand or wrong number of arguments for 'log'. "
-                         "Try ACL HELP.")
+        raise ReplyError(_sub_syntax(argv))
     if len(argv) == 3:
         if argv[2].lower() == b"reset":
             acl.log = []

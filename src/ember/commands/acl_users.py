@@ -60,6 +60,8 @@ class Universe:
         self.specs = {}                       # name ("get", "client|list") -> spec
         self.by_category = {c: [] for c in CATEGORIES}
         for spec in table.values():
+            if spec.only_sentinel:        # not a command of a redis-server
+                continue
             for s in (spec, *spec.subcommands.values()):
                 self.specs[s.name] = s
                 for cat in s.acl_categories:
