@@ -27,6 +27,33 @@ def test_setbit_getbit(ember):
         ember.execute("SETBIT", "h", "1", "1")
 
 
+def test_bitcount_long_values(ember):
+    """Long ranges take the translate + Adler-32 path (chunks of 8190 bytes, 1 MB slices):
+    compare with a plain big-int count, ranges crossing the chunk edges, all-ones chunks."""
+    import random
+    rng = random.Random(5)
+    value = rng.randbytes(3 * 8190 + 77) + b"\xff" * (2 * 8190 + 3)
+    ember.execute("SET", "big", value)
+    n = len(value)
+
+    def ref(a, b):
+        return int.from_bytes(value[a:b + 1], "big").bit_count()
+
+    assert ember.execute("BITCOUNT", "big") == ref(0, n - 1)
+    cases = [(0, 8189), (0, 8190), (8189, 8190 * 2), (255, 300), (1, n - 2), (8190 * 3, n - 1)]
+    cases += [tuple(sorted((rng.randrange(n), rng.randrange(n)))) for _ in range(20)]
+    for a, b in cases:
+        assert ember.execute("BITCOUNT", "big", str(a), str(b)) == ref(a, b), (a, b)
+    ember.execute("SETBIT", "big", "12345", "1")   # bytearray values too
+    value = ember.execute("GET", "big")
+    assert ember.execute("BITCOUNT", "big", "0", "-1") == ref(0, n - 1)
+    mb = 1024 * 1024 + 4321   # more than one 1 MB slice
+    ember.execute("SETRANGE", "huge", str(mb - 3), b"\xff\x0f\x01")
+    ember.execute("SETBIT", "huge", "5", "1")
+    assert ember.execute("BITCOUNT", "huge") == 14
+    assert ember.execute("BITCOUNT", "huge", "1", "-1") == 13
+
+
 def test_bitcount_ranges(ember):
     ember.execute("SET", "s", "foobar")
     assert ember.execute("BITCOUNT", "s") == 26

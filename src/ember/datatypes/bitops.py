@@ -29,13 +29,48 @@ def setbit(buf: bytearray, offset: int, on: int) -> int:
     return old
 
 
+try:
+    from zlib import adler32 as _adler32
+except ImportError:   # a Python built without zlib: the int path below does it all
+    _adler32 = None
+
+_POPCNT = bytes(bin(b).count("1") for b in range(256))
+_ADLER_CHUNK = 8190      # 8 * 8190 < 65521: a chunk's byte sum never wraps Adler-32's A
+_BIG_CHUNK = 128 * _ADLER_CHUNK
+
+
 def popcount(v, start: int = 0, end: int = None) -> int:
-    """Number of set bits in bytes [start, end)."""
+    """Number of set bits in bytes [start, end).
+
+    Short ranges: ``int.from_bytes(...).bit_count()``.  Long ones: ``translate`` maps each
+    byte to its bit count, and Adler-32's first sum (started at 0) adds those up in C; a
+    chunk of 8190 bytes sums to at most 65520, below Adler's modulus, so the low 16 bits
+    are the exact sum.  About 10 instructions per byte instead of 20."""
     if end is None:
         end = len(v)
-    if end <= start:
+    n = end - start
+    if n <= 0:
         return 0
-    return int.from_bytes(v[start:end], "big").bit_count()
+    if n < 256 or _adler32 is None:
+        return int.from_bytes(v[start:end], "little").bit_count()
+    total = 0
+    ad = _adler32
+    step = _ADLER_CHUNK
+    for lo in range(start, end, _BIG_CHUNK):
+        hi = lo + _BIG_CHUNK
+        if hi > end:
+            hi = end
+        if lo == 0 and hi == len(v):
+            t = v.translate(_POPCNT)
+        else:
+            t = v[lo:hi].translate(_POPCNT)
+        if len(t) <= step:
+            total += ad(t, 0) & 0xFFFF
+        else:
+            mv = memoryview(t)
+            for j in range(0, len(t), step):
+                total += ad(mv[j:j + step], 0) & 0xFFFF
+    return total
 
 
 def normalize_range(start: int, end: int, total: int):
