@@ -195,3 +195,17 @@ def test_auth_and_hello(servers, proto):
     assert log_of(servers[0]) == log_of(servers[1])
     c.close()
     admin.close()
+
+
+def test_sort_by_and_get_need_access_to_every_key(servers):
+    admin = Pair(servers)
+    admin.run([("ACL", "SETUSER", "acld_s", "on", ">pw", "+@all", "~acld:*"),
+               ("ACL", "SETUSER", "acld_x", "on", ">pw", "+@all", "%R~*", "%W~acld:*"),
+               ("RPUSH", "acld:b", "3", "1", "2")])
+    for user in ("acld_s", "acld_x"):
+        u = Pair(servers, user)
+        u.run([("SORT", "acld:b", "BY", "w_*"), ("SORT", "acld:b", "GET", "#"),
+               ("SORT", "acld:b", "BY", "nosort"), ("SORT_RO", "acld:b", "BY", "x*"),
+               ("SORT", "acld:b", "GET", "w_*", "STORE", "acld:foo1")])
+        u.close()
+    admin.close()

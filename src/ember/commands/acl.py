@@ -211,6 +211,12 @@ class Acl:
             return None
         return "ERR ACL failure in script: " + verbose_denial(code, caller.user, spec, argv, pos)
 
+    def reads_any_key(self, c, argv) -> bool:
+        """SORT/SORT_RO with a BY pattern or GET: only for users who may read every key."""
+        u = self.users.get(c.user)
+        spec = self.universe.specs.get(_s(argv[0]).lower())
+        return u is not None and spec is not None and u.reads_any_key(spec, argv)
+
     def allowed(self, username, spec, argv) -> bool:
         u = self.users.get(username)
         return u is not None and u.check(spec, argv)[0] == OK
@@ -346,6 +352,7 @@ def install(server):
     subs["acl_check"] = acl.gate_check
     subs["acl_exec_check"] = acl.exec_check
     subs["acl_script_check"] = acl.script_check
+    subs["acl_reads_any_key"] = acl.reads_any_key
 
     def on_reset(c):
         c.restricted = server.default_user_restricted

@@ -228,12 +228,20 @@ class Selector:
         self._record(sign, body)
 
     # ---- checks -------------------------------------------------------------------
-    def check(self, spec, argv, keys_cache):
+    def allows_command(self, spec, argv):
         name = spec.name
-        if name not in self.allowed and not spec.no_auth:   # AUTH, HELLO, QUIT: always
-            fa = self.first_args.get(name)
-            if fa is None or len(argv) < 2 or bytes(argv[1]).lower() not in fa:
-                return DENIED_CMD, 0
+        if name in self.allowed or spec.no_auth:       # AUTH, HELLO, QUIT: always
+            return True
+        fa = self.first_args.get(name)
+        return fa is not None and len(argv) >= 2 and bytes(argv[1]).lower() in fa
+
+    def reads_any_key(self):
+        """allkeys, or the pattern "*" with read permission (SORT's BY/GET condition)."""
+        return self.allkeys or any(p == b"*" and f & READ for p, f in self.keys)
+
+    def check(self, spec, argv, keys_cache):
+        if not self.allows_command(spec, argv):
+            return DENIED_CMD, 0
         if not self.allkeys and spec.has_keys:
             keys = keys_cache[0]
             if keys is None:
@@ -428,6 +436,11 @@ class User:
             if c2 > code:
                 code, pos = c2, p2
         return code, pos
+
+    def reads_any_key(self, spec, argv):
+        """Some selector allowing the command may read every key."""
+        return any(s.allows_command(spec, argv) and s.reads_any_key()
+                   for s in (self.root, *self.selectors))
 
     def channel_ok(self, channel, is_pattern):
         return (self.root.channel_ok(channel, is_pattern)

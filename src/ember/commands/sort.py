@@ -137,8 +137,12 @@ def _sort_generic(c, argv, readonly):
             sortby = argv[j + 1]
             if b"*" not in sortby:
                 dontsort = True
+            elif c.restricted and not c.server.subsystems["acl_reads_any_key"](c, argv):
+                raise ReplyError("ERR BY option of SORT denied due to insufficient ACL permissions.")
             j += 1
         elif o == b"GET" and left >= 1:
+            if c.restricted and not c.server.subsystems["acl_reads_any_key"](c, argv):
+                raise ReplyError("ERR GET option of SORT denied due to insufficient ACL permissions.")
             getops.append(argv[j + 1])
             j += 1
         else:
