@@ -122,6 +122,31 @@ class Hash:
         h._store(dict(d))
         return h
 
+    @classmethod
+    def from_flat(cls, flat, config=None):
+        """Like ``from_dict`` for ``[f1, v1, f2, v2, ...]`` (bytes, an even count, e.g. a
+        listpack read from an RDB), without building a dict when the hash can stay packed.
+        A field given twice keeps its first position and its last value."""
+        n = len(flat) >> 1
+        h = cls()
+        if not n:
+            return h
+        if config is not None and (n > config.hash_max_listpack_entries
+                                   or max(map(len, flat)) > config.hash_max_listpack_value):
+            h.enc = 2
+            it = iter(flat)
+            h.v = dict(zip(it, it))
+            return h
+        if sum(map(len, flat)) + len(flat) < PACK_MAX:
+            p = pack(flat)
+            # pack() proves no element holds NUL/SOH; distinct fields keep the layout's
+            # "one \0 f \1 per field" invariant
+            if p is not None and (n == 1 or len(set(flat[::2])) == n):
+                h.v = p
+                return h
+        h._store(dict(zip(*[iter(flat)] * 2)))
+        return h
+
     def _store(self, d):
         """Keep dict ``d`` packed when the encoding allows it."""
         if self.enc != 2 and d:

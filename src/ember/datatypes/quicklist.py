@@ -101,6 +101,21 @@ class QuickList(deque):
         if self and _exceeds(self._fill(), self.nbytes, len(self)):
             self.lp = False
 
+    @classmethod
+    def loaded(cls, values, cfg, nbytes=None):
+        """A list holding ``values`` whose size as one listpack is already known (``nbytes``,
+        e.g. the single listpack node of a quicklist read from an RDB: the same figure
+        ``recount`` gives, without sizing every element); None: computed."""
+        if nbytes is None:
+            return cls(values, cfg)
+        q = cls.__new__(cls)
+        deque.__init__(q, values)
+        q.cfg = cfg
+        q.nbytes = nbytes
+        q.lp = not (q and _exceeds(-2 if cfg is None else cfg.list_max_listpack_size,
+                                   nbytes, len(q)))
+        return q
+
     # ---- encoding ------------------------------------------------------------------------
 
     def _fill(self) -> int:

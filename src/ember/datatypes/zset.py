@@ -118,6 +118,23 @@ class _Index(SortedList):
             self._expand(pos)
         self._len += 1
 
+    @classmethod
+    def from_sorted(cls, values: list):
+        """An index over ``values``, a sorted list it takes ownership of (what SortedList's
+        constructor builds from it, without sorting again)."""
+        idx = cls()
+        n = len(values)
+        if n:
+            load = idx._load
+            if n <= load:
+                lists = [values]
+            else:
+                lists = [values[i:i + load] for i in range(0, n, load)]
+            idx._lists = lists
+            idx._maxes = [sub[-1] for sub in lists]
+            idx._len = n
+        return idx
+
     def span(self, a: int, b: int) -> list:
         """Items at positions [a, b) (0 <= a < b <= len), ascending: one positional lookup,
         then slices of the sublists (islice would look up both ends)."""
@@ -168,6 +185,33 @@ class ZSet:
         else:
             self.scores = {}
             self.index = _Index()
+
+    @classmethod
+    def from_flat(cls, flat, cfg=None):
+        """A zset from ``[m1, s1, m2, s2, ...]`` (members bytes, scores anything ``float``
+        takes: bytes digits, ints), e.g. a listpack read from an RDB, encoded as RDB loading
+        does (``maybe_shrink``).  The usual input (distinct members, in (score, member)
+        order, no NaN) is taken as it is; anything else goes through the general
+        constructor, which sorts and keeps the last score of a repeated member."""
+        members = flat[0::2]
+        scores = list(map(float, flat[1::2]))
+        n = len(members)
+        z = cls.__new__(cls)
+        z.lp = None
+        d = z.scores = dict(zip(members, scores))
+        total = sum(scores)
+        if len(d) != n or total != total:   # a repeated member, a NaN (or inf and -inf)
+            z = cls(zip(members, scores))   # ValueError on NaN
+            z.maybe_shrink(cfg)
+            return z
+        pairs = list(zip(scores, members))
+        if n > 1:
+            pairs.sort()           # linear on the sorted input RDB files hold
+        z.index = _Index.from_sorted(pairs)
+        if cfg is not None and n <= cfg.zset_max_listpack_entries and (
+                not n or max(map(len, members)) <= cfg.zset_max_listpack_value):
+            z.lp = cfg
+        return z
 
     # ---- encoding ------------------------------------------------------------------------
 

@@ -97,6 +97,14 @@ def _list_from(items, config):
 register("list", QuickList, _list_to, _list_from)
 
 
+def _list_from_lp(v, config):
+    items, nbytes = v
+    return QuickList.loaded(items, config, nbytes)
+
+
+_FROM["list:lp"] = _list_from_lp      # rdb.load_rdb(fast=True) forms (see _read_value_fast)
+
+
 # ------------------------------------------------------------------ hashes
 
 def _hash_to(h):
@@ -117,6 +125,7 @@ def _hash_from(d, config):
 
 
 register("hash", Hash, _hash_to, _hash_from)
+_FROM["hash:flat"] = Hash.from_flat
 
 
 # ------------------------------------------------------------------ sorted sets
@@ -132,6 +141,7 @@ def _zset_from(pairs, config):
 
 
 register("zset", ZSet, _zset_to, _zset_from)
+_FROM["zset:flat"] = ZSet.from_flat
 
 
 # ------------------------------------------------------------------ sets (module may be absent)
@@ -153,17 +163,28 @@ if _settype is not None:
             enc = st.HASHTABLE
         elif n <= config.set_max_intset_entries and all(st.as_int(m) is not None for m in items):
             enc = st.INTSET
-        elif n <= config.set_max_listpack_entries and all(
-                len(m) <= config.set_max_listpack_value for m in items):
+        elif n <= config.set_max_listpack_entries and (
+                not n or max(map(len, items)) <= config.set_max_listpack_value):
             enc = st.LISTPACK
         else:
             enc = st.HASHTABLE
         s = st.Set(enc)
         s.items = items
-        s.pos = {m: i for i, m in enumerate(items)}
+        s.pos = dict(zip(items, range(n)))
+        return s
+
+    def _set_from_ints(ints, config):
+        # an intset: distinct integers (unless corrupt: dict.fromkeys below keeps one of each)
+        if config is None or len(ints) > config.set_max_intset_entries:
+            return _set_from([b"%d" % i for i in ints], config)
+        items = list(dict.fromkeys(map(b"%d".__mod__, ints)))
+        s = _settype.Set(_settype.INTSET)
+        s.items = items
+        s.pos = dict(zip(items, range(len(items))))
         return s
 
     register("set", _settype.Set, _set_to, _set_from)
+    _FROM["set:int"] = _set_from_ints
 
 
 # ------------------------------------------------------------------ streams (module may be absent)

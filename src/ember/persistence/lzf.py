@@ -135,6 +135,9 @@ except (ImportError, AttributeError):  # pragma: no cover - exercised when the p
 if _clzf is not None:
     _c_compress = _clzf.compress
     _c_decompress = _clzf.decompress
+    # liblzf's own decompress(data, max_out): None when the output would not fit, ValueError
+    # on corrupt input (the RDB loader's inline path calls it directly)
+    c_decompress = _c_decompress
 
     def compress(data, max_out: int | None = None) -> bytes | None:
         """Compress *data* (liblzf).  None when the result would exceed *max_out* bytes
@@ -174,4 +177,5 @@ if _clzf is not None:
 else:  # pragma: no cover
     compress = compress_py
     decompress = decompress_py
+    c_decompress = None
     BACKEND = "python"

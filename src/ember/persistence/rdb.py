@@ -56,7 +56,7 @@ __all__ = [
     "parse_dump_payload", "RdbWriter", "save_rdb", "load_rdb", "read_rdb", "RdbContents",
     "Aux", "Function", "SelectDb", "ResizeDb", "KeyEntry", "ModuleAux",
     "RDB_VERSION", "MAX_READ_VERSION", "RDB_VERSION_HFE", "HashTTLValue", "value_rdb_version",
-    "NeedsNewerVersion",
+    "NeedsNewerVersion", "StringRun",
 ]
 
 RDB_VERSION = 10
@@ -607,6 +607,13 @@ def _lp_hash(blob):
     return dict(zip(it, it))
 
 
+def _lp_flat_pairs(blob):
+    items = lp_decode(blob, True)
+    if len(items) & 1:
+        raise ValueError("odd number of elements")
+    return items
+
+
 def _score(v) -> float:
     return float(v) if isinstance(v, int) else float(bytes(v))
 
@@ -820,6 +827,46 @@ def _read_value(r: _Reader, t: int):
     raise r.err(f"unknown value type {t}", r.pos - 1)
 
 
+def _read_value_named(r: _Reader, t: int):
+    return TYPE_NAMES[t], _read_value(r, t)
+
+
+def _read_value_fast(r: _Reader, t: int):
+    """(type name, value) for ``load_rdb(fast=True)``.  Differs from the neutral model for:
+
+    * ``"hash:flat"``  a listpack hash: ``[f1, v1, f2, v2, ...]`` as stored (bytes);
+    * ``"zset:flat"``  a listpack zset: ``[m1, s1, m2, s2, ...]``, scores as their bytes
+      (an integer entry as its decimal digits), in the listpack's order;
+    * ``"set:int"``    an intset: the integers, ascending;
+    * ``"list:lp"``    a quicklist: ``(elements, nbytes)``, ``nbytes`` the size of its
+      listpack when it is a single packed node (else None)."""
+    if t == T_HASH_LISTPACK:
+        return "hash:flat", r.blob(_lp_flat_pairs, "hash listpack")
+    if t == T_ZSET_LISTPACK:
+        return "zset:flat", r.blob(_lp_flat_pairs, "zset listpack")
+    if t == T_SET_INTSET:
+        return "set:int", r.blob(intset_decode, "intset")
+    if t == T_LIST_QUICKLIST_2:
+        at = r.pos
+        n = r.length()
+        if n == 1 and r.pos < r.end and r.buf[r.pos] == QUICKLIST_NODE_PACKED:
+            r.pos += 1
+            start = r.pos
+            blob = r.string()
+            try:
+                items = _lp_decode_bytes(blob)
+            except ValueError as e:
+                raise r.err(f"invalid quicklist listpack node: {e}", start) from None
+            except IndexError:
+                raise r.err("invalid quicklist listpack node: truncated", start) from None
+            if not items:
+                raise r.err("empty quicklist node", start)
+            return "list:lp", (items, len(blob))
+        r.pos = at
+        return "list:lp", (_read_value(r, t), None)
+    return TYPE_NAMES[t], _read_value(r, t)
+
+
 def load_value(data, pos: int = 0):
     """Decode type byte + payload at *pos*.  Returns (type_name, value, newpos)."""
     r = _Reader(data, pos)
@@ -1012,6 +1059,64 @@ class KeyEntry(NamedTuple):
 _new_tuple = tuple.__new__   # KeyEntry without the namedtuple's Python-level __new__
 
 
+class StringRun(NamedTuple):
+    """``load_rdb(..., fast=True)``: consecutive plain string keys (no expiry, idle or freq
+    opcode before them), ``keys[i]`` holding ``values[i]``, in file order."""
+    db: int
+    keys: list
+    values: list
+
+
+_c_lzf = lzf.c_decompress        # liblzf's decompress, or None (pure-Python backend)
+
+
+def _scan_strings(buf, pos: int, end: int, keys: list, values: list) -> int:
+    """Append to ``keys``/``values`` the plain string entries starting at ``pos`` whose key is
+    a short raw string and whose value is a short raw, small int or short LZF string; return
+    the offset of the first entry not taken.  Stops ~140 bytes before ``end`` so that no read
+    below needs a bound check; anything unusual (including bad LZF data) is left to the
+    general path, which reports it."""
+    kapp = keys.append
+    vapp = values.append
+    dec = _c_lzf
+    safe = end - 140      # an entry taken here spans at most 2 + 63 + 4 + 63 bytes
+    while pos < safe:
+        if buf[pos]:
+            break
+        c = buf[pos + 1]
+        if c >= 64:
+            break
+        e = pos + 2 + c
+        c2 = buf[e]
+        if c2 < 64:
+            p2 = e + 1 + c2
+            kapp(buf[pos + 2:e])
+            vapp(buf[e + 1:p2])
+        elif c2 == 0xC3 and dec is not None:
+            clen = buf[e + 1]
+            ulen = buf[e + 2]
+            if clen >= 64 or ulen >= 64 or not ulen:
+                break
+            p2 = e + 3 + clen
+            try:
+                v = dec(buf[e + 3:p2], ulen + 1)
+            except ValueError:
+                break
+            if v is None or len(v) != ulen:
+                break
+            kapp(buf[pos + 2:e])
+            vapp(v)
+        elif c2 == 0xC0:
+            p2 = e + 2
+            x = buf[e + 1]
+            kapp(buf[pos + 2:e])
+            vapp(b"%d" % (x - 256 if x > 127 else x))
+        else:
+            break
+        pos = p2
+    return pos
+
+
 def _read_source(source) -> bytes:
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source)
@@ -1021,11 +1126,16 @@ def _read_source(source) -> bytes:
         return f.read()
 
 
-def load_rdb(source, *, verify_checksum: bool = True) -> Iterator:
+def load_rdb(source, *, verify_checksum: bool = True, fast: bool = False) -> Iterator:
     """Parse an RDB file (path, binary file object or bytes), yielding
     Aux, Function, SelectDb, ResizeDb, ModuleAux and KeyEntry events.
     Raises RdbError(offset, message) on any corruption or truncation; the
-    checksum is verified when EOF is reached."""
+    checksum is verified when EOF is reached.
+
+    ``fast=True`` is the form the server's loader reads (same checks, fewer Python objects):
+    runs of plain string keys come as ``StringRun`` events, and some compact encodings as
+    KeyEntry values closer to the bytes (type names with a suffix, see ``_read_value_fast``).
+    """
     buf = _read_source(source)
     r = _Reader(buf)
     if len(buf) < 9 or buf[:5] != b"REDIS":
@@ -1042,10 +1152,19 @@ def load_rdb(source, *, verify_checksum: bool = True) -> Iterator:
     string = r.string
     names = TYPE_NAMES
     end = r.end
+    read_value = _read_value_fast if fast else _read_value_named
     while True:
         at = r.pos
         # fast path: a string key without opcodes before it, key and value short raw strings
         if at + 2 < end and buf[at] == 0:
+            if fast and expire is None and idle is None and freq is None:
+                keys = []
+                values = []
+                p = _scan_strings(buf, at, end, keys, values)
+                if keys:
+                    r.pos = p
+                    yield StringRun(db, keys, values)
+                    continue
             c = buf[at + 1]
             if c < 64:
                 e = at + 2 + c
@@ -1067,13 +1186,14 @@ def load_rdb(source, *, verify_checksum: bool = True) -> Iterator:
                 except RdbError as e:
                     e.key = key
                     raise
+                tname = "string"
             else:
                 try:
-                    value = _read_value(r, op)
+                    tname, value = read_value(r, op)
                 except RdbError as e:
                     e.key = key
                     raise
-            yield _new_tuple(KeyEntry, (db, key, names[op], value, expire, idle, freq))
+            yield _new_tuple(KeyEntry, (db, key, tname, value, expire, idle, freq))
             if expire is not None or idle is not None or freq is not None:
                 expire = idle = freq = None
         elif op == OP_EXPIRETIME_MS:

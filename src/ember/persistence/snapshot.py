@@ -40,7 +40,7 @@ from . import convert
 from .fileio import atomic_write
 from .rdb import (
     Aux, Function, HashTTLValue, KeyEntry, NeedsNewerVersion, RdbError, RdbWriter, RDB_VERSION,
-    RDB_VERSION_HFE, enc_string, load_rdb,
+    RDB_VERSION_HFE, StringRun, enc_string, load_rdb,
 )
 
 MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
@@ -404,18 +404,45 @@ class Snapshotter(ForkedJob):
         now = server.clock_ms()
         dbs = server.dbs
         db = dbs[0]
+        # the values built here are not garbage: a collection every few hundred of them
+        # would walk the growing heap again and again (a third of the load time)
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
         try:
             data, atime, expires = db.data, db.atime, db.expires
             readonly_replica = server.is_readonly_replica()
-            for ev in load_rdb(source, verify_checksum=bool(cfg.rdbchecksum)):
-                if type(ev) is KeyEntry:
+            for ev in load_rdb(source, verify_checksum=bool(cfg.rdbchecksum), fast=True):
+                if type(ev) is StringRun:
+                    dbi, keys, values = ev
+                    if dbi != db.id:
+                        db = self._load_db(dbi)
+                        data, atime, expires = db.data, db.atime, db.expires
+                    if type(data) is dict and type(atime) is dict and not merge:
+                        n = len(data)
+                        data.update(zip(keys, values))
+                        if len(data) - n != len(keys):
+                            seen = set()
+                            for key in keys:
+                                if key in seen:
+                                    break
+                                seen.add(key)
+                            else:
+                                key = next(k for k in keys if k in atime)
+                            raise RdbError(0, "duplicate key in RDB", key)
+                        atime.update(dict.fromkeys(keys, now))
+                    else:
+                        for key, value in zip(keys, values):
+                            if key in data:
+                                if not merge:
+                                    raise RdbError(0, "duplicate key in RDB", key)
+                                expires.pop(key, None)
+                            data[key] = value
+                            atime[key] = now
+                    loaded += len(keys)
+                elif type(ev) is KeyEntry:
                     dbi, key, tname, value, exp, idle, _ = ev
                     if dbi != db.id:
-                        if dbi >= len(dbs):
-                            raise RdbError(0, "FATAL: Data file was created with a Redis server "
-                                              "configured to handle more than %d databases."
-                                           % len(dbs))
-                        db = dbs[dbi]
+                        db = self._load_db(dbi)
                         data, atime, expires = db.data, db.atime, db.expires
                     if exp is not None and exp < now and not readonly_replica:
                         expired += 1
@@ -439,7 +466,7 @@ class Snapshotter(ForkedJob):
                     atime[key] = now if idle is None else now - idle * 1000
                     if exp is not None:
                         db.set_expire(key, exp)
-                    if tname == "hash" and value.ttl:
+                    if tname == "hash" and value.ttl:   # ("hash:flat": no field TTLs)
                         field_expiry(server).track(db, key, value)
                     loaded += 1
                 elif type(ev) is Aux:
@@ -462,6 +489,8 @@ class Snapshotter(ForkedJob):
                 elif type(ev) is Function:
                     functions.append(ev.code)
         finally:
+            if gc_was_enabled:
+                gc.enable()
             server.loading = False
             server._refresh_gate()
         if functions or not merge:
@@ -473,6 +502,13 @@ class Snapshotter(ForkedJob):
         self.keys_loaded, self.keys_expired = loaded, expired
         log.notice("Done loading RDB, keys loaded: %d, keys expired: %d." % (loaded, expired))
         return loaded, expired
+
+    def _load_db(self, dbi):
+        dbs = self.server.dbs
+        if dbi >= len(dbs):
+            raise RdbError(0, "FATAL: Data file was created with a Redis server "
+                              "configured to handle more than %d databases." % len(dbs))
+        return dbs[dbi]
 
     def load_at_startup(self) -> bool:
         """Load ``dir/dbfilename`` if present.  False (after logging why) when the file exists
