@@ -401,3 +401,44 @@ def test_blocked_xreadgroup_woken_when_key_or_group_goes(ember_server, how):
         b.call("FLUSHDB")
         for conn in (a, b, x):
             conn.close()
+
+
+@pytest.mark.skipif(not _have_blocking(), reason="keyspace.blocking not present yet")
+def test_consumer_recreated_by_blocked_retry_reaches_the_aof(tmp_path):
+    """A blocked XREADGROUP whose consumer was deleted meanwhile re-creates it when its key
+    is signalled, even if another waiter took the new entry and it reads nothing: that
+    change goes to the AOF as XGROUP CREATECONSUMER, so a restart has the consumer."""
+    from helpers import RawConn, ServerProcess
+    from ember.persistence.aof import parse_commands
+
+    def xreadgroup_block(consumer):
+        return (b"*9\r\n$10\r\nXREADGROUP\r\n$5\r\nGROUP\r\n$1\r\ng\r\n$2\r\n%s\r\n"
+                b"$5\r\nBLOCK\r\n$1\r\n0\r\n$7\r\nSTREAMS\r\n$1\r\ns\r\n$1\r\n>\r\n" % consumer)
+
+    srv = ServerProcess("ember", args=["--appendonly", "yes"], dir=str(tmp_path)).start()
+    a, b, x = RawConn(srv.port), RawConn(srv.port), RawConn(srv.port)
+    try:
+        x.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+        a.send(xreadgroup_block(b"ca"))
+        time.sleep(0.05)
+        b.send(xreadgroup_block(b"cb"))
+        deadline = time.time() + 5
+        while b"blocked_clients:2" not in x.call("INFO", "clients") and time.time() < deadline:
+            time.sleep(0.02)
+        assert x.call("XGROUP", "DELCONSUMER", "s", "g", "cb") == b":0\r\n"
+        x.call("XADD", "s", "5-0", "f", "v")
+        assert b"5-0" in a.read_reply()          # the first waiter takes the entry
+        assert x.call("XINFO", "CONSUMERS", "s", "g").count(b"$4\r\nname\r\n") == 2
+        srv.stop()
+        aof = tmp_path / "appendonlydir" / "appendonly.aof.1.incr.aof"
+        cmds = [argv for argv, _, _ in parse_commands(aof.read_bytes())]
+        assert [b"XGROUP", b"CREATECONSUMER", b"s", b"g", b"cb"] in cmds
+        srv = ServerProcess("ember", args=["--appendonly", "yes"], dir=str(tmp_path)).start()
+        y = RawConn(srv.port)
+        names = y.call("XINFO", "CONSUMERS", "s", "g")
+        y.close()
+        assert b"$2\r\nca\r\n" in names and b"$2\r\ncb\r\n" in names
+    finally:
+        for conn in (a, b, x):
+            conn.close()
+        srv.stop()

@@ -619,7 +619,7 @@ def _block(c, req, block_ms):
     def retry(cl):
         props = []
         r = req.serve(cl, props, first=False)
-        if props and r is not None:
+        if props:     # also when nothing was served: a re-created consumer (CREATECONSUMER)
             cl.server.propagate_as(*props)
         return r
 

@@ -302,11 +302,13 @@ class BlockingManager:
                 reply = e
             override = server.propagate_override
             server.propagate_override = saved_override
-            if reply is None:
-                continue
+            # a retry that serves nothing may still have changed something (XREADGROUP
+            # re-creating its consumer): that is propagated too
             if server.dirty != dirty and override:
                 for argv in override:
                     server.propagate_raw(c.db.id, argv)
+            if reply is None:
+                continue
             self._reply_and_resume(b, reply, resume=False)
             served.append(c)
 
