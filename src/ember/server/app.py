@@ -61,6 +61,8 @@ class Server:
         self.watched = None
         self.slowlog_threshold_ns = 1 << 62  # set by commands.server.install
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
+        self._shrink_grave = []            # replaced dicts, freed one per cron tick
+        self._shrink_trim = False          # memory was freed since the last malloc_trim
         self._load_commands()
         from ..commands import transactions
         transactions.install(self)
@@ -212,32 +214,42 @@ class Server:
         deadline = lambda: time.monotonic() >= t_end
         backlog = False
         for db in self.dbs:
-            if db.expires or db.wheel.heap:
-                db.wheel.drain(db, now, 1 << 30, deadline)
-                if db.wheel.has_due(now):
+            wheel = db.wheel
+            if db.expires or wheel.heap:
+                wheel.drain(db, now, 1 << 30, deadline)
+                if wheel.has_due(now):
                     backlog = True
             if time.monotonic() >= t_end:
                 backlog = backlog or any(d.wheel.has_due(now) for d in self.dbs)
                 break
+            if wheel.needs_compaction(len(db.expires)):    # stale entries: a slice at a time
+                wheel.compact(db.expires, deadline)
         return backlog
 
-    def shrink_tables(self):
+    def shrink_tables(self) -> bool:
         """Python dicts never shrink on delete; rebuild a db's dicts once they are mostly
-        empty so memory returns after mass expiry/deletion (Redis resizes its tables too)."""
-        shrunk = False
+        empty so memory returns after mass expiry/deletion (Redis resizes its tables too).
+        One step per call, each a few ms, so PING stays fast through a mass expiry: copy
+        one oversized dict, or free one replaced dict (unmapping a big table is the costly
+        part), or, once all is done, give free heap pages back to the OS in a thread.
+        Returns True while steps remain."""
+        grave = self._shrink_grave
+        if grave:
+            grave.pop()
+            self._shrink_trim = True
+            return True
         for db in self.dbs:
             for name in ("data", "expires", "atime"):
                 d = getattr(db, name)
-                n = len(d)
                 # only once the table is nearly empty, so the copy stays a few ms
-                if sys.getsizeof(d) > 32 * (n * 48 + 4096):
+                if sys.getsizeof(d) > 32 * (len(d) * 48 + 4096):
                     setattr(db, name, dict(d))
-                    shrunk = True
-            if db.wheel.entries > 4 * len(db.expires) + 4096:
-                db.wheel.rebuild(db.expires)
-                shrunk = True
-        if shrunk:
-            release_free_memory()
+                    grave.append(d)
+                    return True
+        if self._shrink_trim:
+            self._shrink_trim = False
+            release_free_memory(background=True)
+        return False
 
     def cron(self):
         """Called hz times per second: active expiry, client timeouts, stats sampling."""
@@ -246,7 +258,7 @@ class Server:
         for hook in self.subsystems.get("cron", ()):   # per-subsystem periodic work
             hook(self)
         self.cron_ticks = getattr(self, "cron_ticks", 0) + 1
-        if self.cron_ticks % 10 == 0:
+        if self._shrink_grave or self.cron_ticks % 10 == 0:
             self.shrink_tables()
         timeout = self.config.timeout
         if timeout:
@@ -258,14 +270,20 @@ class Server:
         self.stats.sample(self)
 
 
-def release_free_memory():
+def release_free_memory(background=False):
     """Give freed heap pages back to the OS (glibc keeps them otherwise; Redis' jemalloc
-    purges on its own)."""
+    purges on its own, in a background thread).  ``background``: run malloc_trim in a
+    thread; ctypes releases the GIL for the call, so the event loop keeps serving."""
     try:
         import ctypes
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
     except (OSError, AttributeError):
-        pass
+        return
+    if background:
+        import threading
+        threading.Thread(target=trim, args=(0,), name="ember-trim", daemon=True).start()
+    else:
+        trim(0)
 
 
 class _NullLog:

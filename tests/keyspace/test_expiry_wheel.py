@@ -1,0 +1,61 @@
+"""The active-expiry wheel: stale entries are compacted a slice at a time (never one long
+rebuild), the invariant (every key with a TTL is filed in the bucket of its expiry second)
+holds at every step, and active expiry still frees every key."""
+
+from ember.clock import ManualClock
+from ember.embedded import Ember
+from ember.keyspace.expiry import ExpiryWheel
+
+
+def _filed_in_own_bucket(wheel, expires):
+    for key, when in expires.items():
+        assert key in wheel.buckets.get(when // 1000, ()), key
+
+
+def test_refreshed_ttls_are_compacted_in_slices():
+    clock = ManualClock()
+    e = Ember(clock=clock)
+    c = e.client()
+    db = e.server.dbs[0]
+    n = 3000
+    for rnd in range(4):            # a cache refreshing its TTLs: 3 stale entries per key
+        for i in range(n):
+            c.execute("SET", "k%d" % i, "v", "PX", str(100_000 + rnd * 7_000 + i))
+    wheel = db.wheel
+    assert wheel.entries == 4 * n
+    assert wheel.needs_compaction(len(db.expires))
+    steps = 0
+    while not wheel.compact(db.expires, lambda: True):   # deadline hit after every slice
+        steps += 1
+        _filed_in_own_bucket(wheel, db.expires)
+        assert steps < 100
+    assert steps >= (4 * n) // ExpiryWheel.SLICE - 1      # really done in several slices
+    assert wheel.entries == n
+    _filed_in_own_bucket(wheel, db.expires)
+    assert not wheel.needs_compaction(len(db.expires))
+    # everything still expires through the wheel alone
+    clock._t += 200
+    e.server.active_expire_enabled = True
+    for _ in range(1000):
+        if not db.data:
+            break
+        e.server.active_expire()
+    assert not db.data and not db.expires
+
+
+def test_compaction_runs_from_the_cron():
+    clock = ManualClock()
+    e = Ember(clock=clock)
+    c = e.client()
+    db = e.server.dbs[0]
+    for rnd in range(3):
+        for i in range(20000):
+            c.execute("SET", "k%d" % i, "v", "EX", str(1000 + rnd * 100))
+    c.execute("PERSIST", "k0")
+    for _ in range(2000):
+        e.cron()
+        if not db.wheel.needs_compaction(len(db.expires)):
+            break
+    assert db.wheel.entries == len(db.expires) == 19999
+    assert c.execute("TTL", "k5") == 1200
+    assert c.execute("TTL", "k0") == -1
