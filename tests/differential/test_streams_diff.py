@@ -278,3 +278,77 @@ _ops = st.one_of(
 def test_streams_sequences(conns, cmds):
     _run(conns, 2, cmds + [("XRANGE", S, "-", "+"), ("XINFO", "GROUPS", S), ("XPENDING", S, "g1"),
                            ("XINFO", "STREAM", S)])
+
+
+# ---- node limits: which whole nodes `~` trimming removes -------------------------------------
+def _radix_keys(reply):
+    m = re.search(rb"\$15\r\nradix-tree-keys\r\n:(\d+)\r\n", reply)
+    assert m, reply
+    return int(m.group(1))
+
+
+_NODE_VALUES = ["v", "1", "0", "127", "128", "-1", "-4097", "40000", "-9000000", "3000000000",
+                "9223372036854775807", "9223372036854775808", "007", "-0", "1.5", "x" * 63,
+                "y" * 64, "z" * 200, "w" * 4100]
+
+
+@pytest.mark.parametrize("max_bytes,max_entries", [
+    (4096, 100), (256, 100), (100, 0), (1, 100), (0, 7), (2000, 0), (600, 30)])
+def test_node_limits_decide_approx_trimming(conns, max_bytes, max_entries):
+    """stream-node-max-bytes and -entries decide where a node ends (the listpack size Redis
+    would have, numbers stored as integers, entries with the master fields stored without
+    them); MAXLEN/MINID ~ remove whole nodes only, so XLEN after approximate trims and
+    XINFO's radix-tree-keys (the node count) show whether ember cut the nodes where Redis
+    does.  A CONFIG SET applies to the appends that follow."""
+    import random
+    rng = random.Random(max_bytes * 1000 + max_entries)
+    e, r = conns[2]
+    bad = []
+
+    def both(*cmd):
+        got, want = e.call(*cmd), r.call(*cmd)
+        if cmd[0] == "XINFO":
+            got, want = _radix_keys(got), _radix_keys(want)
+        if got != want:
+            bad.append((cmd, got, want))
+
+    try:
+        for conn in (e, r):
+            conn.call("CONFIG", "SET", "stream-node-max-bytes", str(max_bytes),
+                      "stream-node-max-entries", str(max_entries))
+        ms, seq = 1, 0
+        for step in range(400):
+            jump = rng.random()
+            if jump < 0.05:
+                ms += rng.choice([1, 200, 70000, 5000000000])
+                seq = rng.choice([0, 5, 300])
+            else:
+                seq += 1
+            fields = rng.choice([["f"], ["f"], ["f", "g"], ["g"], ["12", "-3"], ["k" * 70]])
+            args = []
+            for f in fields:
+                args += [f, rng.choice(_NODE_VALUES if max_bytes != 100 else _NODE_VALUES[:-1])]
+            both("XADD", S, "%d-%d" % (ms, seq), *args)
+            if step % 37 == 36:
+                both("XINFO", "STREAM", S)
+                both("XTRIM", S, "MAXLEN", "~", str(rng.randrange(0, 120)))
+                both("XLEN", S)
+            if step % 53 == 52:
+                both("XDEL", S, "%d-%d" % (ms, seq))     # the tail node loses an entry
+                both("XTRIM", S, "MAXLEN", "=", str(rng.randrange(50, 150)))
+            if step == 200:
+                for conn in (e, r):
+                    conn.call("CONFIG", "SET", "stream-node-max-bytes", "300",
+                              "stream-node-max-entries", "50")
+        both("XINFO", "STREAM", S)
+        both("XTRIM", S, "MINID", "~", "%d-0" % ms)
+        both("XLEN", S)
+        both("XADD", S, "MAXLEN", "~", "3", "%d-0" % (ms + 1), "f", "v")
+        both("XLEN", S)
+        both("XRANGE", S, "-", "+", "COUNT", "2")
+    finally:
+        for conn in (e, r):
+            conn.call("CONFIG", "SET", "stream-node-max-bytes", "4096",
+                      "stream-node-max-entries", "100")
+            conn.call("FLUSHDB")
+    assert not bad, bad[:5]

@@ -258,11 +258,14 @@ def xadd(c, argv):
     server = c.server
     s = _get(c, key)
     created = False
+    cfg = server.config
     if s is None:
         if t.nomkstream:
             return None
-        s = Stream(_node_max(c))
+        s = Stream(cfg.stream_node_max_entries, cfg.stream_node_max_bytes)
         created = True
+    else:   # the node limits in force now (CONFIG SET applies to the next appends)
+        s.set_node_limits(cfg.stream_node_max_entries, cfg.stream_node_max_bytes)
     if s.last_id == MAX_ID:
         raise ReplyError(EXHAUSTED)
     if kind == "auto":
@@ -687,7 +690,7 @@ def xgroup_create(c, argv):
         raise ReplyError(BUSYGROUP)
     db = c.db
     if s is None:
-        s = Stream(_node_max(c))
+        s = Stream(_node_max(c), c.server.config.stream_node_max_bytes)
         db.add(key, s)
     else:
         db.modified(key)

@@ -6,8 +6,10 @@ Layout (the shape of Redis' radix tree of listpacks, flattened to two levels):
   packed IDs and a parallel list of flat ``(f1, v1, f2, v2, ...)`` tuples; ``_firsts`` holds
   each node's first live ID, so a range lookup is two bisects: O(log N + M);
 - XADD only appends to the tail node; a new node is started when the tail node has received
-  ``node_max`` entries (deleted ones count, as in a listpack), which is what makes ``~``
-  trimming remove the same whole nodes as Redis.
+  ``node_max`` entries (deleted ones count, as in a listpack) or when the size its listpack
+  would have in Redis (``Node.lp_bytes``, see ``_lp_str``/``_lp_int``) plus the new
+  entry's field and value lengths reaches ``node_max_bytes``, as Redis decides it: that is
+  what makes ``~`` trimming remove the same whole nodes as Redis.
 
 Invariants: nodes are never empty (a node whose last entry goes is dropped); ``_firsts[i]``
 is ``_nodes[i].ids[0]``; ``length`` is the number of live entries; ``last_id`` never moves
@@ -19,6 +21,7 @@ each ``Consumer`` keeps the sorted set of IDs it owns.  This module knows nothin
 protocol or the keyspace.
 """
 
+import re
 from bisect import bisect_left, bisect_right
 
 from sortedcontainers import SortedList
@@ -40,13 +43,88 @@ def id_bytes(i: int) -> bytes:
     return b"%d-%d" % (i >> 64, i & U64)
 
 
-class Node:
-    __slots__ = ("ids", "fvs", "added")
+# ---- the size of a node's listpack in Redis (what stream-node-max-bytes limits) -------------
+# Redis stores a node as a listpack: a 6-byte header, an end byte, and elements, each an
+# encoding (integers in 1, 2, 3, 4, 5 or 9 bytes; strings with a 1, 2 or 5 byte header)
+# followed by its length as a 1..5 byte "backlen".  A string that is a canonical int64 is
+# stored as an integer.  A node's elements: its master entry (live count, deleted count,
+# field count, the fields, a 0) then per entry: flags, ms and seq relative to the node's
+# first ID, either the values (same fields as the master) or field count + fields and
+# values, and the entry's element count.
+_INT64 = re.compile(rb"-?[1-9][0-9]{0,18}|0").fullmatch
+_NUMLIKE = re.compile(rb"-?[0-9]").match
+_LP_HEADER_END = 7
 
-    def __init__(self):
+
+def _lp_int(v: int) -> int:
+    """Bytes of an integer element (encoding + backlen)."""
+    if 0 <= v <= 127:
+        return 2
+    if -4096 <= v <= 4095:
+        return 3
+    if -32768 <= v <= 32767:
+        return 4
+    if -8388608 <= v <= 8388607:
+        return 5
+    if -2147483648 <= v <= 2147483647:
+        return 6
+    return 10
+
+
+def _lp_str(x) -> int:
+    """Bytes of a string element (an integer element when it is a canonical int64)."""
+    n = len(x)
+    if n <= 20 and _INT64(x) is not None:
+        v = int(x)
+        if -(1 << 63) <= v < (1 << 63):
+            return _lp_int(v)
+    if n < 64:
+        return n + 2
+    e = n + 2 if n < 4096 else n + 5
+    if e <= 127:
+        return e + 1
+    if e < 16383:
+        return e + 2
+    if e < 2097151:
+        return e + 3
+    if e < 268435455:
+        return e + 4
+    return e + 5
+
+
+def _lp_strs(xs) -> int:
+    """Total bytes of string elements: short non-numeric ones (the usual case) in C loops."""
+    if max(map(len, xs)) < 64 and not any(map(_NUMLIKE, xs)):
+        return sum(map(len, xs)) + 2 * len(xs)
+    return sum(map(_lp_str, xs))
+
+
+class Node:
+    __slots__ = ("ids", "fvs", "added", "master_id", "master_fields", "lp_fixed")
+
+    def __init__(self, first_id=0, fv=()):
         self.ids = []
         self.fvs = []
         self.added = 0   # entries ever appended (deleted ones still occupy a listpack slot)
+        self.master_id = first_id
+        self.master_fields = fv[0::2]
+        # listpack bytes except the live and deleted counters, which change in place
+        self.lp_fixed = (_LP_HEADER_END + _lp_int(len(self.master_fields)) + 2
+                         + (_lp_strs(self.master_fields) if fv else 0))
+
+    def lp_bytes(self) -> int:
+        """The size of this node's listpack in Redis."""
+        live = len(self.ids)
+        return self.lp_fixed + _lp_int(live) + _lp_int(self.added - live)
+
+    def entry_bytes(self, i, fv) -> int:
+        """Bytes that appending entry ``i`` (fields and values ``fv``) adds."""
+        mid = self.master_id
+        n = (2 + _lp_int((i >> 64) - (mid >> 64)) + _lp_int((i & U64) - (mid & U64)))
+        fields = fv[0::2]
+        if fields == self.master_fields:
+            return n + _lp_strs(fv[1::2]) + _lp_int(len(fields) + 3)
+        return n + _lp_int(len(fields)) + _lp_strs(fv) + _lp_int(2 * len(fields) + 4)
 
 
 class Consumer:
@@ -150,9 +228,9 @@ class Group:
 class Stream:
     type_name = "stream"
     __slots__ = ("_firsts", "_nodes", "length", "last_id", "max_deleted", "entries_added",
-                 "groups", "node_max")
+                 "groups", "node_max", "node_max_bytes")
 
-    def __init__(self, node_max=100):
+    def __init__(self, node_max=100, node_max_bytes=4096):
         self._firsts = []
         self._nodes = []
         self.length = 0
@@ -160,7 +238,15 @@ class Stream:
         self.max_deleted = 0
         self.entries_added = 0
         self.groups = {}
+        self.set_node_limits(node_max, node_max_bytes)
+
+    def set_node_limits(self, node_max, node_max_bytes):
+        """stream-node-max-entries / -bytes for the next appends (0: no entry limit; 0 or
+        more than 1 GB: 1 GB, Redis' listpack ceiling)."""
         self.node_max = max(1, node_max) if node_max else 1 << 62
+        if not node_max_bytes or node_max_bytes > 1 << 30:
+            node_max_bytes = 1 << 30
+        self.node_max_bytes = node_max_bytes
 
     def encoding(self, config=None) -> str:
         return "stream"
@@ -173,10 +259,13 @@ class Stream:
         s._firsts = list(self._firsts)
         nodes = []
         for n in self._nodes:
-            m = Node()
+            m = Node.__new__(Node)
             m.ids = list(n.ids)
             m.fvs = list(n.fvs)
             m.added = n.added
+            m.master_id = n.master_id
+            m.master_fields = n.master_fields
+            m.lp_fixed = n.lp_fixed
             nodes.append(m)
         s._nodes = nodes
         s.length = self.length
@@ -185,6 +274,7 @@ class Stream:
         s.entries_added = self.entries_added
         s.groups = {k: g.copy() for k, g in self.groups.items()}
         s.node_max = self.node_max
+        s.node_max_bytes = self.node_max_bytes
         return s
 
     # ---- IDs -------------------------------------------------------------------------
@@ -218,14 +308,19 @@ class Stream:
 
     # ---- entries ---------------------------------------------------------------------
     def append(self, i, fv):
-        """Append an entry whose ID is greater than ``last_id`` (the caller checked)."""
+        """Append an entry whose ID is greater than ``last_id`` (the caller checked).  As
+        Redis: a new node when the tail node's listpack plus the lengths of the new fields
+        and values reaches node_max_bytes, or when it has node_max entries."""
         nodes = self._nodes
-        if nodes and nodes[-1].added < self.node_max:
-            n = nodes[-1]
-        else:
-            n = Node()
+        n = nodes[-1] if nodes else None
+        if n is not None and (n.added >= self.node_max
+                              or n.lp_bytes() + sum(map(len, fv)) >= self.node_max_bytes):
+            n = None
+        if n is None:
+            n = Node(i, fv)
             nodes.append(n)
             self._firsts.append(i)
+        n.lp_fixed += n.entry_bytes(i, fv)
         n.ids.append(i)
         n.fvs.append(fv)
         n.added += 1
@@ -447,8 +542,8 @@ class Stream:
         return sv
 
     @classmethod
-    def from_model(cls, sv, node_max=100):
-        s = cls(node_max)
+    def from_model(cls, sv, node_max=100, node_max_bytes=4096):
+        s = cls(node_max, node_max_bytes)
         for ms, seq, fvs in sv.entries:
             flat = []
             for f, v in fvs:
