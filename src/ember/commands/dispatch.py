@@ -14,6 +14,7 @@ import time
 
 from .. import errors
 from ..protocol.replies import NO_REPLY, ReplyError
+from ..server.latency import LOW as _LOW, record as _record_latency
 
 _perf = time.perf_counter_ns
 
@@ -65,6 +66,10 @@ def execute(c, argv):
             spec.usec_ns += dt
             spec.calls += 1
             c.last_cmd = spec
+            if server.latency_tracking:     # latency.record(), inlined
+                h = spec.lat_hist
+                k = dt | _LOW[dt.bit_length()]
+                h[k] = h.get(k, 0) + 1
             if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
                 server.slowlog_push(c, spec, argv, dt)
             if server.dirty != dirty or server.ready_keys or server.monitors:
@@ -99,6 +104,8 @@ def execute_batch(c, cols):
     spec.calls += m
     c.last_cmd = spec
     each = dt // m
+    if server.latency_tracking:
+        _record_latency(spec.lat_hist, each, m)
     if each >= server.slowlog_threshold_ns and not spec.skip_slowlog:
         for argv in zip(*cols):
             server.slowlog_push(c, spec, list(argv), each)
@@ -197,6 +204,10 @@ def call(c, spec, argv):
     spec.usec_ns += dt
     spec.calls += 1
     c.last_cmd = spec
+    if server.latency_tracking:
+        h = spec.lat_hist
+        k = dt | _LOW[dt.bit_length()]
+        h[k] = h.get(k, 0) + 1
     if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
         server.slowlog_push(c, spec, argv, dt)
     if server.dirty != dirty or server.ready_keys or server.monitors:

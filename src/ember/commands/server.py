@@ -29,6 +29,7 @@ from ..protocol.replies import (
     NO_REPLY, BigNumber, Map, Raw, ReplyError, SetReply, Verbatim, TRUE, FALSE,
 )
 from . import table as cmdtable
+from ..server import latency
 from .args import ArgReader, parse_int
 from .registry import command
 
@@ -52,6 +53,8 @@ def install(server):
     _refresh_slowlog_threshold(server)
     cfg = server.config
     cfg.on_change("slowlog-log-slower-than", lambda *a: _refresh_slowlog_threshold(server))
+    cfg.on_change("latency-monitor-threshold", lambda *a: _refresh_slowlog_threshold(server))
+    cfg.on_change("latency-tracking", lambda *a: _refresh_slowlog_threshold(server))
     cfg.on_change("slowlog-max-len", lambda *a: _trim_slowlog(server))
 
     def on_loglevel(config, name, old, new):
@@ -60,7 +63,7 @@ def install(server):
             setter(new)
     cfg.on_change("loglevel", on_loglevel)
     server.feed_monitors = lambda c, argv, now: feed_monitors(server, c, argv, now)
-    server.slowlog_push = lambda c, spec, argv, dt_ns: slowlog_push(server, c, argv, dt_ns)
+    server.slowlog_push = lambda c, spec, argv, dt_ns: slow_call(server, c, spec, argv, dt_ns)
 
     def drop_monitor(c):
         if c.is_monitor:
@@ -76,9 +79,25 @@ def install(server):
 
 
 def _refresh_slowlog_threshold(server):
-    v = server.config.slowlog_log_slower_than
-    # dispatch compares nanoseconds; a negative threshold disables the log.
-    server.slowlog_threshold_ns = (1 << 62) if v < 0 else v * 1000
+    """Dispatch compares every command's duration (ns) with one threshold and calls
+    ``server.slowlog_push`` (slow_call) past it: the smaller of the slowlog's (negative:
+    off) and the latency monitor's (milliseconds, 0: off)."""
+    cfg = server.config
+    v = cfg.slowlog_log_slower_than
+    server.slowlog_real_ns = slow = (1 << 62) if v < 0 else v * 1000
+    ms = cfg.latency_monitor_threshold
+    server.latency_threshold_ms = ms
+    server.slowlog_threshold_ns = min(slow, ms * 1_000_000) if ms else slow
+    server.latency_tracking = bool(cfg.latency_tracking)
+
+
+def slow_call(server, c, spec, argv, dt_ns):
+    """A command reached dispatch's threshold: SLOWLOG and/or a latency-monitor event."""
+    if dt_ns >= server.slowlog_real_ns:
+        slowlog_push(server, c, argv, dt_ns)
+    ms = server.latency_threshold_ms
+    if ms and dt_ns >= ms * 1_000_000:
+        server.latency.add("fast-command" if spec.fast else "command", dt_ns // 1_000_000)
 
 
 def _trim_slowlog(server):
@@ -579,8 +598,21 @@ def _sec_errorstats(server):
 
 
 def _sec_latencystats(server):
-    # ember keeps no per-command latency histogram (it would cost on every call).
-    return {}
+    if not server.latency_tracking:
+        return {}
+    pcts = server.config.latency_tracking_info_percentiles
+    names = ["p" + _fmt_pct(p) for p in pcts]
+    f = {}
+    for spec in cmdtable.iter_specs(server.command_specs):
+        h = spec.lat_hist
+        if h:
+            f["latency_percentiles_usec_" + spec.name] = ",".join(
+                "%s=%.3f" % (name, latency.percentile(h, p) / 1000.0) for name, p in zip(names, pcts))
+    return f
+
+
+def _fmt_pct(p):
+    return ("%.6f" % p).rstrip("0").rstrip(".")
 
 
 def _sec_cluster(server):
@@ -695,6 +727,7 @@ def reset_stats(server):
     server.stats.reset()
     for spec in cmdtable.iter_specs(server.command_specs):
         spec.calls = spec.failed_calls = spec.rejected_calls = spec.usec_ns = 0
+        spec.lat_hist = {}
     server.mem_peak = 0
     for h in server.subsystems.get("resetstat", ()):
         h(server)
@@ -1286,48 +1319,52 @@ def memory_help(c, argv):
 
 
 # ======================================================================================
-# LATENCY (ember does not record latency events: replies are empty but well shaped)
+# LATENCY (server/latency.py keeps the monitor's events and the per-command histograms)
 # ======================================================================================
+def _event_name(arg):
+    return arg.decode("utf-8", "replace").lower()
+
+
 @command("latency|doctor")
 def latency_doctor(c, argv):
     """LATENCY DOCTOR"""
-    return Verbatim(b"Dave, no latency spike was observed during the lifetime of this ember "
-                    b"instance, not in the slightest bit. I honestly think you ought to sleep "
-                    b"a bit more.\n")
+    server = c.server
+    return Verbatim(server.latency.doctor(server.latency_threshold_ms).encode())
 
 
 @command("latency|latest")
 def latency_latest(c, argv):
     """LATENCY LATEST"""
-    return []
+    return c.server.latency.latest()
 
 
 @command("latency|history")
 def latency_history(c, argv):
     """LATENCY HISTORY event"""
-    return []
+    return c.server.latency.history(_event_name(argv[2]))
 
 
 @command("latency|reset")
 def latency_reset(c, argv):
     """LATENCY RESET [event ...]"""
-    return 0
+    mon = c.server.latency
+    if len(argv) == 2:
+        return mon.reset()
+    return mon.reset([_event_name(a) for a in argv[2:]])
 
 
 @command("latency|graph")
 def latency_graph(c, argv):
     """LATENCY GRAPH event"""
-    raise ReplyError("ERR No samples available for event '%s'" % argv[2].decode("utf-8", "replace"))
+    g = c.server.latency.graph(_event_name(argv[2]))
+    if g is None:
+        raise ReplyError("ERR No samples available for event '%s'" % argv[2].decode("utf-8", "replace"))
+    return Verbatim(g)
 
 
 def _histogram_entry(spec):
-    # No per-call histogram is kept: every call is reported in the bucket of the mean.
-    usec = spec.usec_ns // 1000
-    mean = max(1, usec // spec.calls) if spec.calls else 1
-    bucket = 1
-    while bucket < mean:
-        bucket <<= 1
-    return Map([(b"calls", spec.calls), (b"histogram_usec", Map([(bucket, spec.calls)]))])
+    return Map([(b"calls", spec.calls),
+                (b"histogram_usec", Map(latency.log_buckets(spec.lat_hist)))])
 
 
 @command("latency|histogram")
@@ -1335,8 +1372,10 @@ def latency_histogram(c, argv):
     """LATENCY HISTOGRAM [command ...]"""
     server = c.server
     out = []
+    if not server.latency_tracking:
+        return Map(out)
     if len(argv) == 2:
-        specs = [s for s in cmdtable.iter_specs(server.command_specs) if s.calls]
+        specs = [s for s in cmdtable.iter_specs(server.command_specs) if s.lat_hist]
     else:
         specs = []
         for name in argv[2:]:
@@ -1345,7 +1384,7 @@ def latency_histogram(c, argv):
                 top, sub = name.lower().split(b"|", 1)
                 p = server.command_specs.get(top.decode("utf-8", "replace"))
                 s = p.subcommands.get(sub) if p is not None else None
-            if s is not None and s.calls and s not in specs:
+            if s is not None and s.lat_hist and s not in specs:
                 specs.append(s)
     for s in specs:
         out.append((s.name.encode(), _histogram_entry(s)))

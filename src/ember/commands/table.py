@@ -62,7 +62,7 @@ class CommandSpec:
         "movablekeys", "allow_busy", "sentinel", "only_sentinel", "protected",
         "touches_arbitrary_keys",
         # stats (INFO commandstats)
-        "calls", "failed_calls", "rejected_calls", "usec_ns",
+        "calls", "failed_calls", "rejected_calls", "usec_ns", "lat_hist",
         # cached replies
         "_info_reply", "_docs_reply",
     )
@@ -100,6 +100,7 @@ class CommandSpec:
         self.key_range_only = all(ks["begin_search"]["type"] == "index"
                                   and ks["find_keys"]["type"] == "range" for ks in specs)
         self.calls = self.failed_calls = self.rejected_calls = self.usec_ns = 0
+        self.lat_hist = {}      # latency-tracking histogram (server/latency.py)
         self._info_reply = None
         self._docs_reply = None
         self.subcommands = {}

@@ -29,6 +29,7 @@ from ..protocol.replies import (
     BigNumber, Bool, Map, NullArray, Raw, ReplyError, SetReply, TRUE, FALSE, Verbatim,
 )
 from . import libs
+from ..server.latency import LOW as _LAT_LOW
 
 lua_type = lua51.lua_type
 HOOK_EVERY = 100000
@@ -716,6 +717,10 @@ class LuaEngine:
         spec.usec_ns += dt
         spec.calls += 1
         sc.last_cmd = spec
+        if server.latency_tracking:
+            h = spec.lat_hist
+            k = dt | _LAT_LOW[dt.bit_length()]
+            h[k] = h.get(k, 0) + 1
         if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
             server.slowlog_push(sc, spec, argv, dt)
         # _after_call() inlined: blocked clients are served after the script (in_exec)

@@ -19,6 +19,7 @@ from ..commands.table import load_table
 from ..config import Config
 from ..keyspace.db import Database
 from ..protocol.replies import ReplyError
+from .latency import LatencyMonitor
 from .stats import Stats
 
 
@@ -60,6 +61,9 @@ class Server:
         self.in_exec = 0
         self.watched = None
         self.slowlog_threshold_ns = 1 << 62  # set by commands.server.install
+        self.latency_tracking = False        # idem (latency-tracking)
+        self.latency_threshold_ms = 0        # idem (latency-monitor-threshold)
+        self.latency = LatencyMonitor(self.clock.time)
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self._shrink_grave = []            # replaced dicts, freed one per cron tick
         self._shrink_trim = False          # memory was freed since the last malloc_trim
@@ -204,13 +208,20 @@ class Server:
     # schedules extra passes between cron ticks.
     EXPIRE_PASS_SECONDS = 0.004
 
+    def latency_sample(self, event, ms):
+        """Record a latency-monitor event of ``ms`` milliseconds if it reaches the threshold."""
+        t = self.latency_threshold_ms
+        if t and ms >= t:
+            self.latency.add(event, int(ms))
+
     def active_expire(self) -> bool:
         """One time-bounded pass of active expiry over every db. Returns True when due keys
         remain (a backlog)."""
         if not self.active_expire_enabled or self.paused_writes():
             return False
         self.now_ms = now = self.clock_ms()
-        t_end = time.monotonic() + self.EXPIRE_PASS_SECONDS
+        t_start = time.monotonic()
+        t_end = t_start + self.EXPIRE_PASS_SECONDS
         deadline = lambda: time.monotonic() >= t_end
         backlog = False
         for db in self.dbs:
@@ -224,6 +235,8 @@ class Server:
                 break
             if wheel.needs_compaction(len(db.expires)):    # stale entries: a slice at a time
                 wheel.compact(db.expires, deadline)
+        if self.latency_threshold_ms:
+            self.latency_sample("expire-cycle", (time.monotonic() - t_start) * 1000)
         return backlog
 
     def shrink_tables(self) -> bool:
