@@ -23,28 +23,40 @@ _chain = chain.from_iterable
 
 
 def bulk_strings(vals) -> bytes:
-    """The bulk-string encodings of ``vals`` concatenated, built by C loops (map/zip/join).
-    Raises TypeError when an element is not bytes-like; callers fall back to per-item work."""
+    """The bulk-string encodings of ``vals`` concatenated, built by C loops (map, slice
+    assignment, join: each "$<len>" head then its value, CRLF between all, one after the
+    last).  Raises TypeError when an element is not bytes-like; callers fall back to
+    per-item work."""
     if not vals:
         return b""
     try:
         heads = list(map(_bulk_head, map(len, vals)))
     except IndexError:      # an element of 10000 bytes or more
         heads = [b"$%d" % len(x) for x in vals]
-    return b"\r\n".join(_chain(zip(heads, vals))) + b"\r\n"
+    parts = heads * 2       # a list of the right size, then filled by slices
+    parts[::2] = heads
+    parts[1::2] = vals
+    parts.append(b"")
+    return b"\r\n".join(parts)
 
 
 def format_double(d: float) -> bytes:
     """Redis 7.2's double formatting for replies (shortest round-trip representation,
     inf/-inf/nan spelled as Redis does)."""
-    if d != d:
+    try:
+        integral = d.is_integer()
+    except AttributeError:      # an int (Python 3.11 ints have no is_integer)
+        d = float(d)
+        integral = d.is_integer()
+    if integral:
+        if -1e17 < d < 1e17:
+            return b"%d" % d
+    elif d != d:
         return b"nan"
-    if d == math.inf:
+    elif d == math.inf:
         return b"inf"
-    if d == -math.inf:
+    elif d == -math.inf:
         return b"-inf"
-    if d == int(d) and abs(d) < 1e17:
-        return b"%d" % int(d)
     r = repr(d)
     if "e" in r:
         mant, exp = r.split("e")
@@ -54,6 +66,39 @@ def format_double(d: float) -> bytes:
             digits = "0" + digits
         r = mant + "e" + sign + digits
     return r.encode()
+
+
+_is_integer = float.is_integer
+_int_lines = {}          # n -> b"%d\n%d\n...%d" (n conversions)
+
+
+def format_doubles(ds) -> list:
+    """``[format_double(d) for d in ds]`` for a list or tuple of floats, in C loops when
+    every one is an integer below 1e17 in magnitude (the common case for scores).  Raises
+    TypeError when an element is not a float."""
+    n = len(ds)
+    if n and all(map(_is_integer, ds)) and -1e17 < min(ds) and max(ds) < 1e17:
+        fmt = _int_lines.get(n)
+        if fmt is None:
+            fmt = b"\n".join([b"%d"] * n)
+            if n <= 1024:
+                _int_lines[n] = fmt
+        return (fmt % tuple(ds)).split(b"\n")
+    return list(map(format_double, ds))
+
+
+def _scored_pairs(v):
+    """RESP2 bytes of the elements of ``[m1, s1, m2, s2, ...]`` with bulk-string members and
+    float scores (ZRANGE WITHSCORES & co.): all C loops; None for any other shape."""
+    if len(v) & 1:
+        return None
+    try:
+        ss = format_doubles(v[1::2])
+        vv = list(v)
+        vv[1::2] = ss
+        return bulk_strings(vv)
+    except TypeError:
+        return None
 
 
 def _error_bytes(msg: str) -> bytes:
@@ -89,11 +134,17 @@ def encode_into(out, v, resp3):
         if n > 2:
             # an array of byte strings (LRANGE, SMEMBERS, HGETALL in RESP2...) in C loops:
             # len() or join() raise TypeError on anything that is not bytes-like
-            try:
-                out.append(bulk_strings(v))
-                return
-            except TypeError:
-                pass
+            if type(v[1]) is not float:
+                try:
+                    out.append(bulk_strings(v))
+                    return
+                except TypeError:
+                    pass
+            elif not resp3:
+                b = _scored_pairs(v)
+                if b is not None:
+                    out.append(b)
+                    return
         for item in v:
             ti = type(item)
             if ti is bytes:

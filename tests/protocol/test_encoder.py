@@ -1,0 +1,66 @@
+"""The encoder's C-loop paths (arrays of byte strings, member/score pairs) must write exactly
+what the per-item path writes."""
+
+import math
+
+from hypothesis import given, settings, strategies as st
+
+from ember.protocol.encoder import bulk_strings, encode, format_double, format_doubles
+
+
+def reference(v, resp3):
+    """One item at a time, the plain RESP rules."""
+    if type(v) is bytes:
+        return b"$%d\r\n%b\r\n" % (len(v), v)
+    if type(v) is int:
+        return b":%d\r\n" % v
+    if type(v) is float:
+        s = format_double(v)
+        return b",%b\r\n" % s if resp3 else b"$%d\r\n%b\r\n" % (len(s), s)
+    if v is None:
+        return b"_\r\n" if resp3 else b"$-1\r\n"
+    assert type(v) in (list, tuple)
+    return b"*%d\r\n" % len(v) + b"".join(reference(x, resp3) for x in v)
+
+
+_bytes = st.binary(max_size=20) | st.sampled_from([b"", b"x" * 9999, b"y" * 10000, b"z" * 12345])
+_floats = st.floats(allow_nan=True, allow_infinity=True) | st.integers(-10**18, 10**18).map(float) \
+    | st.sampled_from([0.0, -0.0, 1e17, -1e17, 1e16, 99999999999999999.0, 0.1, 1e-7])
+_items = st.one_of(_bytes, _floats, st.integers(-5, 20000), st.none())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_bytes, max_size=40), st.booleans())
+def test_arrays_of_byte_strings(vals, resp3):
+    assert encode(vals, resp3) == reference(vals, resp3)
+    assert encode(tuple(vals), resp3) == reference(vals, resp3)
+    assert bulk_strings(vals) == b"".join(reference(x, resp3) for x in vals)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_bytes, _floats), max_size=20), st.booleans())
+def test_member_score_pairs(pairs, resp3):
+    flat = [x for p in pairs for x in p]
+    assert encode(flat, resp3) == reference(flat, resp3)
+    assert encode(tuple(flat), resp3) == reference(flat, resp3)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_items, max_size=12), st.booleans())
+def test_mixed_arrays(vals, resp3):
+    assert encode(vals, resp3) == reference(vals, resp3)
+    assert encode([vals, [b"a", 1.5, b"b", 2.0]], resp3) == reference([vals, [b"a", 1.5, b"b", 2.0]], resp3)
+
+
+@given(st.lists(_floats, max_size=30))
+def test_format_doubles_is_format_double(ds):
+    assert format_doubles(ds) == [format_double(d) for d in ds]
+    assert format_doubles(tuple(ds)) == [format_double(d) for d in ds]
+
+
+def test_format_double_values():
+    assert format_double(5000.0) == b"5000" and format_double(-3.0) == b"-3"
+    assert format_double(-0.0) == b"0" and format_double(1.5) == b"1.5"
+    assert format_double(1e16) == b"10000000000000000" and format_double(1e17) == b"1e+17"
+    assert format_double(math.inf) == b"inf" and format_double(-math.inf) == b"-inf"
+    assert format_double(math.nan) == b"nan" and format_double(7) == b"7"
