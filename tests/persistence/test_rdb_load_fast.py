@@ -1,4 +1,4 @@
-"""The server's RDB load path (``load_rdb(fast=True)`` + the compact constructors it feeds)
+"""The server's RDB load path (``load_rdb(build=...)`` + the compact constructors it feeds)
 against the general path (``read_rdb``'s neutral model + ``convert.from_model``): same keys,
 values, encodings, TTLs and internal sizes, for files mixing every case the fast path takes
 and every case it must hand back (long/compressed/integer strings, keys with opcodes, binary
@@ -18,8 +18,11 @@ from ember.persistence import convert, snapshot
 from ember.persistence.crc64 import crc64
 from ember.persistence.encodings import lp_encode
 from ember.persistence.rdb import (
-    KeyEntry, RdbError, StringRun, enc_len, enc_string, load_rdb, read_rdb, save_rdb,
+    KeyEntry, KeyRun, RdbError, enc_len, enc_string, load_rdb, read_rdb, save_rdb,
 )
+
+
+_BUILD = convert.builders(None)
 
 
 def _server(**overrides):
@@ -117,11 +120,19 @@ def test_fast_load_matches_general_path(tmp_path):
     expected = _expected(path, server.config)
     assert snap.load(path) == (len(expected), 0)
     assert _loaded(server) == expected
-    # the fast form was really used: runs of strings and the compact constructors
-    kinds = {type(ev) for ev in load_rdb(path, fast=True)}
-    names = {ev.type_name for ev in load_rdb(path, fast=True) if type(ev) is KeyEntry}
-    assert StringRun in kinds
-    assert {"hash:flat", "zset:flat", "set:int", "list:lp"} <= names
+    for db in server.dbs:
+        assert set(db.atime) == set(db.data)
+    # the fast form was really used: runs of keys, built by the compact constructors
+    runs = [ev for ev in load_rdb(path, build=convert.builders(server.config))
+            if type(ev) is KeyRun]
+    assert sum(len(ev.keys) for ev in runs) == len(expected)
+    assert sum(len(ev.expires) for ev in runs) == sum(1 for _, exp in expected.values() if exp)
+    seen = []
+    build = {name: (lambda v, name=name: seen.append(name) or convert._FROM[name](v, None))
+             for name in convert._FROM}
+    for _ in load_rdb(path, build=build):
+        pass
+    assert {"hash:flat", "zset:flat", "set:int", "list:lp", "set", "hash"} <= set(seen)
 
 
 @pytest.mark.parametrize("overrides", [
@@ -198,12 +209,12 @@ def test_string_runs_duplicates_and_errors(tmp_path):
     bad = bytearray(plain + good + plain.replace(b"k", b"j"))
     bad[i] = 0x1F            # a literal run longer than the data left
     with pytest.raises(RdbError) as ei:
-        list(load_rdb(_rdb(bytes(bad)), fast=True))
+        list(load_rdb(_rdb(bytes(bad)), build=_BUILD))
     assert "LZF" in ei.value.message and ei.value.key == b"lz"
     # a file truncated in the middle of a run
     for cut in (len(plain) // 2, len(plain) - 3):
         with pytest.raises(RdbError):
-            list(load_rdb(b"REDIS0010" + plain[:cut], fast=True))
+            list(load_rdb(b"REDIS0010" + plain[:cut], build=_BUILD))
 
 
 def test_string_runs_keep_merge_and_tracked_dicts(tmp_path):
@@ -248,3 +259,44 @@ def test_loaded_list_size_is_the_listpack_size(seed):
             else:
                 items.append(b"s" * rnd.choice([0, 1, 63, 64, 100, 4095, 4096, 5000]))
         assert QuickList(items).nbytes == len(lp_encode(items))
+
+
+def test_idle_opcode_and_access_times(tmp_path):
+    body = (b"\x00" + enc_string(b"a") + enc_string(b"1")
+            + b"\xf8" + enc_len(100) + b"\x00" + enc_string(b"old") + enc_string(b"x")
+            + b"\xf8" + enc_len(7) + b"\x10" + enc_string(b"h") + _lp_blob([b"f", b"v"])
+            + b"".join(b"\x00" + enc_string(b"k%d" % i) + enc_string(b"v") for i in range(200)))
+    server, snap = _server()
+    now = server.clock_ms()
+    snap.load(_rdb(body))
+    at = server.dbs[0].atime
+    assert set(at) == set(server.dbs[0].data)
+    assert now - 100_000 - 5000 <= at[b"old"] <= now - 100_000 + 5000
+    assert now - 7000 - 5000 <= at[b"h"] <= now - 7000 + 5000
+    assert now <= at[b"a"] <= now + 5000 and at[b"k5"] == at[b"a"]
+
+
+@pytest.mark.parametrize("merge", [False, True])
+def test_expired_keys_in_runs_are_skipped(tmp_path, merge):
+    past, future = 1_000_000, 4102444800000
+    items = []
+    for i in range(300):
+        exp = past if i % 3 == 0 else (future if i % 3 == 1 else None)
+        if i % 2:
+            items.append((b"s%d" % i, "string", b"v%d" % i, exp))
+        else:
+            items.append((b"h%d" % i, "hash", {b"f": b"%d" % i}, exp))
+    path = str(tmp_path / "exp.rdb")
+    save_rdb(path, [(0, items)])
+    server, snap = _server()
+    db = server.dbs[0]
+    if merge:
+        db.data[b"s3"] = b"kept"          # an expired key of the file must not replace it
+    assert snap.load(path, merge=merge) == (200, 100)
+    want = {k for k, _, _, exp in items if exp != past}
+    assert set(db.data) == want | ({b"s3"} if merge else set())
+    assert db.expires == {k: future for k, _, _, exp in items if exp == future}
+    assert db.wheel.entries == 100
+    if merge:
+        assert db.data[b"s3"] == b"kept"
+    assert set(db.atime) >= want

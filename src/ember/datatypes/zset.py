@@ -187,7 +187,7 @@ class ZSet:
             self.index = _Index()
 
     @classmethod
-    def from_flat(cls, flat, cfg=None):
+    def from_flat(cls, flat, config=None):
         """A zset from ``[m1, s1, m2, s2, ...]`` (members bytes, scores anything ``float``
         takes: bytes digits, ints), e.g. a listpack read from an RDB, encoded as RDB loading
         does (``maybe_shrink``).  The usual input (distinct members, in (score, member)
@@ -202,15 +202,15 @@ class ZSet:
         total = sum(scores)
         if len(d) != n or total != total:   # a repeated member, a NaN (or inf and -inf)
             z = cls(zip(members, scores))   # ValueError on NaN
-            z.maybe_shrink(cfg)
+            z.maybe_shrink(config)
             return z
         pairs = list(zip(scores, members))
         if n > 1:
             pairs.sort()           # linear on the sorted input RDB files hold
         z.index = _Index.from_sorted(pairs)
-        if cfg is not None and n <= cfg.zset_max_listpack_entries and (
-                not n or max(map(len, members)) <= cfg.zset_max_listpack_value):
-            z.lp = cfg
+        if config is not None and n <= config.zset_max_listpack_entries and (
+                not n or max(map(len, members)) <= config.zset_max_listpack_value):
+            z.lp = config
         return z
 
     # ---- encoding ------------------------------------------------------------------------

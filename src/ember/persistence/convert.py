@@ -18,12 +18,14 @@ Invariants: loaded values are fresh objects owned by the caller; ``to_model`` ne
 the value and its result is only valid until the value next changes (it may share data).
 """
 
+from functools import partial
+
 from ..datatypes.hashtype import Hash
 from ..datatypes.quicklist import QuickList
 from ..datatypes.zset import ZSet
 from .rdb import EncodingOptions, HashTTLValue
 
-__all__ = ["to_model", "from_model", "register", "encoding_options", "UnknownType"]
+__all__ = ["to_model", "from_model", "register", "builders", "encoding_options", "UnknownType"]
 
 
 class UnknownType(ValueError):
@@ -67,6 +69,12 @@ def from_model(type_name, value, config):
     return fn(value, config)
 
 
+def builders(config) -> dict:
+    """What ``rdb.load_rdb(build=...)`` wants: type name (the neutral names and the forms of
+    ``rdb._read_value_fast``) -> function(value) making the stored ember value."""
+    return {name: partial(fn, config=config) for name, fn in _FROM.items()}
+
+
 def encoding_options(config) -> EncodingOptions:
     g = lambda name, default: getattr(config, name, default) if config is not None else default
     return EncodingOptions(
@@ -102,7 +110,7 @@ def _list_from_lp(v, config):
     return QuickList.loaded(items, config, nbytes)
 
 
-_FROM["list:lp"] = _list_from_lp      # rdb.load_rdb(fast=True) forms (see _read_value_fast)
+_FROM["list:lp"] = _list_from_lp      # rdb.load_rdb(build=...) forms (see _read_value_fast)
 
 
 # ------------------------------------------------------------------ hashes
@@ -125,7 +133,7 @@ def _hash_from(d, config):
 
 
 register("hash", Hash, _hash_to, _hash_from)
-_FROM["hash:flat"] = Hash.from_flat
+_FROM["hash:flat"] = Hash.from_flat     # (flat, config)
 
 
 # ------------------------------------------------------------------ sorted sets
@@ -141,7 +149,7 @@ def _zset_from(pairs, config):
 
 
 register("zset", ZSet, _zset_to, _zset_from)
-_FROM["zset:flat"] = ZSet.from_flat
+_FROM["zset:flat"] = ZSet.from_flat     # (flat, config)
 
 
 # ------------------------------------------------------------------ sets (module may be absent)

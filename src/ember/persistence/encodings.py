@@ -117,6 +117,7 @@ def lp_encode(items) -> bytes:
 
 
 _SMALL_INTS = [b"%d" % i for i in range(128)]
+_SMALL_INTS_AS_INTS = range(128)
 
 
 def lp_decode(blob, as_bytes: bool = False) -> list:
@@ -136,18 +137,19 @@ def lp_decode(blob, as_bytes: bool = False) -> list:
     pos = 6
     last = n - 1          # the terminator's offset
     frm = int.from_bytes
-    small = _SMALL_INTS if as_bytes else None
+    small = _SMALL_INTS if as_bytes else _SMALL_INTS_AS_INTS
     while pos < last:
         c = b[pos]
         if c < 0x80:        # 7-bit unsigned int: encoding byte + 1 backlen byte
-            append(small[c] if as_bytes else c)
+            append(small[c])
             pos += 2
             continue
-        if c < 0xC0:        # string up to 63 bytes
-            e = pos + 1 + (c & 0x3F)
-            append(b[pos + 1:e])
-            size = e - pos
-        elif c < 0xE0:      # 13-bit signed int
+        if c < 0xC0:        # string up to 63 bytes: encoding byte, data, 1 backlen byte
+            p1 = pos + 1
+            pos = p1 + c - 127
+            append(b[p1:pos - 1])
+            continue
+        if c < 0xE0:        # 13-bit signed int
             v = ((c & 0x1F) << 8) | b[pos + 1]
             if v >= 4096:
                 v -= 8192

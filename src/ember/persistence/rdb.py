@@ -56,7 +56,7 @@ __all__ = [
     "parse_dump_payload", "RdbWriter", "save_rdb", "load_rdb", "read_rdb", "RdbContents",
     "Aux", "Function", "SelectDb", "ResizeDb", "KeyEntry", "ModuleAux",
     "RDB_VERSION", "MAX_READ_VERSION", "RDB_VERSION_HFE", "HashTTLValue", "value_rdb_version",
-    "NeedsNewerVersion", "StringRun",
+    "NeedsNewerVersion", "KeyRun",
 ]
 
 RDB_VERSION = 10
@@ -827,12 +827,8 @@ def _read_value(r: _Reader, t: int):
     raise r.err(f"unknown value type {t}", r.pos - 1)
 
 
-def _read_value_named(r: _Reader, t: int):
-    return TYPE_NAMES[t], _read_value(r, t)
-
-
 def _read_value_fast(r: _Reader, t: int):
-    """(type name, value) for ``load_rdb(fast=True)``.  Differs from the neutral model for:
+    """(type name, value) for ``load_rdb(build=...)``.  Differs from the neutral model for:
 
     * ``"hash:flat"``  a listpack hash: ``[f1, v1, f2, v2, ...]`` as stored (bytes);
     * ``"zset:flat"``  a listpack zset: ``[m1, s1, m2, s2, ...]``, scores as their bytes
@@ -1059,12 +1055,15 @@ class KeyEntry(NamedTuple):
 _new_tuple = tuple.__new__   # KeyEntry without the namedtuple's Python-level __new__
 
 
-class StringRun(NamedTuple):
-    """``load_rdb(..., fast=True)``: consecutive plain string keys (no expiry, idle or freq
-    opcode before them), ``keys[i]`` holding ``values[i]``, in file order."""
+class KeyRun(NamedTuple):
+    """``load_rdb(..., build=...)``: consecutive keys without an idle or freq opcode, in file
+    order: ``keys[i]`` holds ``values[i]`` (a string, or what ``build`` made of the value);
+    ``expires`` lists ``(key, unix ms)`` for those of them that had an expiry opcode.  Empty
+    collections are left out (as Redis skips them)."""
     db: int
     keys: list
     values: list
+    expires: list
 
 
 _c_lzf = lzf.c_decompress        # liblzf's decompress, or None (pure-Python backend)
@@ -1126,15 +1125,73 @@ def _read_source(source) -> bytes:
         return f.read()
 
 
-def load_rdb(source, *, verify_checksum: bool = True, fast: bool = False) -> Iterator:
+_RUN_TYPES = frozenset((T_STRING, T_LIST, T_SET, T_ZSET_2, T_HASH, T_SET_INTSET,
+                        T_LIST_QUICKLIST_2, T_HASH_LISTPACK, T_ZSET_LISTPACK))
+
+
+def _collect_run(r: _Reader, build: dict, keys: list, values: list, expires: list):
+    """Read into ``keys``/``values``/``expires`` (see KeyRun) the entries from ``r.pos`` that
+    have at most an expiry opcode and a type in _RUN_TYPES; stop before anything else."""
+    buf = r.buf
+    end = r.end
+    kapp = keys.append
+    vapp = values.append
+    string = r.string
+    pos = r.pos
+    while True:
+        pos = _scan_strings(buf, pos, end, keys, values)
+        if pos >= end:
+            break
+        t = buf[pos]
+        when = None
+        if t == OP_EXPIRETIME_MS:
+            if pos + 10 > end:
+                break
+            when = int.from_bytes(buf[pos + 1:pos + 9], "little", signed=True)
+            t = buf[pos + 9]
+            if t not in _RUN_TYPES:
+                break
+            r.pos = pos + 10
+        elif t in _RUN_TYPES:
+            r.pos = pos + 1
+        else:
+            break
+        key = string()
+        at = r.pos
+        try:
+            if t == T_STRING:
+                value = string()
+            else:
+                tname, value = _read_value_fast(r, t)
+                if not (value[0] if t == T_LIST_QUICKLIST_2 else value):
+                    pos = r.pos
+                    continue           # an empty collection: skipped
+                value = build[tname](value)
+        except RdbError as e:
+            e.key = key
+            raise
+        except ValueError as e:
+            raise RdbError(at, "bad value: %s" % e, key) from None
+        kapp(key)
+        vapp(value)
+        if when is not None:
+            expires.append((key, when))
+        pos = r.pos
+    r.pos = pos
+
+
+def load_rdb(source, *, verify_checksum: bool = True, build: dict | None = None) -> Iterator:
     """Parse an RDB file (path, binary file object or bytes), yielding
     Aux, Function, SelectDb, ResizeDb, ModuleAux and KeyEntry events.
     Raises RdbError(offset, message) on any corruption or truncation; the
     checksum is verified when EOF is reached.
 
-    ``fast=True`` is the form the server's loader reads (same checks, fewer Python objects):
-    runs of plain string keys come as ``StringRun`` events, and some compact encodings as
-    KeyEntry values closer to the bytes (type names with a suffix, see ``_read_value_fast``).
+    ``build`` is how the server's loader reads (same checks, far fewer Python objects): a
+    dict type name -> function making the stored value from what ``_read_value_fast``
+    returns (``"hash:flat"``... and the neutral names).  Then most keys come in ``KeyRun``
+    events, values built; KeyEntry (neutral values) only for keys with an idle/freq opcode
+    and for the types outside _RUN_TYPES (streams, hashes with field TTLs, legacy encodings).
+    A ValueError from a builder is reported as an RdbError naming the key.
     """
     buf = _read_source(source)
     r = _Reader(buf)
@@ -1152,19 +1209,18 @@ def load_rdb(source, *, verify_checksum: bool = True, fast: bool = False) -> Ite
     string = r.string
     names = TYPE_NAMES
     end = r.end
-    read_value = _read_value_fast if fast else _read_value_named
+    fast = build is not None
     while True:
+        if fast and expire is None and idle is None and freq is None:
+            keys = []
+            values = []
+            exps = []
+            _collect_run(r, build, keys, values, exps)
+            if keys:
+                yield KeyRun(db, keys, values, exps)
         at = r.pos
         # fast path: a string key without opcodes before it, key and value short raw strings
         if at + 2 < end and buf[at] == 0:
-            if fast and expire is None and idle is None and freq is None:
-                keys = []
-                values = []
-                p = _scan_strings(buf, at, end, keys, values)
-                if keys:
-                    r.pos = p
-                    yield StringRun(db, keys, values)
-                    continue
             c = buf[at + 1]
             if c < 64:
                 e = at + 2 + c
@@ -1189,7 +1245,7 @@ def load_rdb(source, *, verify_checksum: bool = True, fast: bool = False) -> Ite
                 tname = "string"
             else:
                 try:
-                    tname, value = read_value(r, op)
+                    tname, value = names[op], _read_value(r, op)
                 except RdbError as e:
                     e.key = key
                     raise

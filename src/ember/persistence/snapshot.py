@@ -31,6 +31,7 @@ import gc
 import os
 import signal
 import time
+from itertools import islice
 
 from .child import ForkedJob
 
@@ -40,7 +41,7 @@ from . import convert
 from .fileio import atomic_write
 from .rdb import (
     Aux, Function, HashTTLValue, KeyEntry, NeedsNewerVersion, RdbError, RdbWriter, RDB_VERSION,
-    RDB_VERSION_HFE, StringRun, enc_string, load_rdb,
+    RDB_VERSION_HFE, KeyRun, enc_string, load_rdb,
 )
 
 MISCONF = ("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to "
@@ -408,37 +409,54 @@ class Snapshotter(ForkedJob):
         # would walk the growing heap again and again (a third of the load time)
         gc_was_enabled = gc.isenabled()
         gc.disable()
+        # loading into empty plain dicts (start-up, DEBUG RELOAD): the access times of the
+        # keys without an IDLE opcode (all of them, unless Redis saved LRU data) are written
+        # at the end in one dict.fromkeys per db instead of one insert per key
+        late_atime = not merge and all(type(d.atime) is dict and not d.atime and not d.data
+                                       for d in dbs)
         try:
             data, atime, expires = db.data, db.atime, db.expires
             readonly_replica = server.is_readonly_replica()
-            for ev in load_rdb(source, verify_checksum=bool(cfg.rdbchecksum), fast=True):
-                if type(ev) is StringRun:
-                    dbi, keys, values = ev
+            build = convert.builders(cfg)
+            for ev in load_rdb(source, verify_checksum=bool(cfg.rdbchecksum), build=build):
+                if type(ev) is KeyRun:
+                    dbi, keys, values, exps = ev
                     if dbi != db.id:
                         db = self._load_db(dbi)
                         data, atime, expires = db.data, db.atime, db.expires
-                    if type(data) is dict and type(atime) is dict and not merge:
+                    if type(data) is dict and not merge:
                         n = len(data)
                         data.update(zip(keys, values))
                         if len(data) - n != len(keys):
-                            seen = set()
-                            for key in keys:
-                                if key in seen:
-                                    break
-                                seen.add(key)
+                            raise RdbError(0, "duplicate key in RDB", _repeated(data, n, keys))
+                        if not late_atime:
+                            atime.update(dict.fromkeys(keys, now))
+                        loaded += len(keys)
+                        for key, when in exps:
+                            if when < now and not readonly_replica:
+                                del data[key]
+                                atime.pop(key, None)
+                                expired += 1
+                                loaded -= 1
                             else:
-                                key = next(k for k in keys if k in atime)
-                            raise RdbError(0, "duplicate key in RDB", key)
-                        atime.update(dict.fromkeys(keys, now))
-                    else:
-                        for key, value in zip(keys, values):
-                            if key in data:
-                                if not merge:
-                                    raise RdbError(0, "duplicate key in RDB", key)
-                                expires.pop(key, None)
-                            data[key] = value
+                                db.set_expire(key, when)
+                        continue
+                    whens = dict(exps)
+                    for key, value in zip(keys, values):
+                        when = whens.get(key) if whens else None
+                        if when is not None and when < now and not readonly_replica:
+                            expired += 1
+                            continue
+                        if key in data:
+                            if not merge:
+                                raise RdbError(0, "duplicate key in RDB", key)
+                            expires.pop(key, None)
+                        data[key] = value
+                        if not late_atime:
                             atime[key] = now
-                    loaded += len(keys)
+                        if when is not None:
+                            db.set_expire(key, when)
+                        loaded += 1
                 elif type(ev) is KeyEntry:
                     dbi, key, tname, value, exp, idle, _ = ev
                     if dbi != db.id:
@@ -463,7 +481,10 @@ class Snapshotter(ForkedJob):
                             raise RdbError(0, "duplicate key in RDB", key)
                         expires.pop(key, None)
                     data[key] = value
-                    atime[key] = now if idle is None else now - idle * 1000
+                    if idle is not None:
+                        atime[key] = now - idle * 1000
+                    elif not late_atime:
+                        atime[key] = now
                     if exp is not None:
                         db.set_expire(key, exp)
                     if tname == "hash" and value.ttl:   # ("hash:flat": no field TTLs)
@@ -488,8 +509,18 @@ class Snapshotter(ForkedJob):
                             pass
                 elif type(ev) is Function:
                     functions.append(ev.code)
+            if late_atime:
+                for d in dbs:
+                    if d.data:
+                        at = dict.fromkeys(d.data, now)
+                        at.update(d.atime)        # the keys loaded with an idle time
+                        d.atime = at
         finally:
             if gc_was_enabled:
+                # the loaded values are long-lived: move them out of the collector's
+                # generations (else the first collections after the load walk all of them;
+                # a BGSAVE's gc.unfreeze() hands them back to the oldest generation)
+                gc.freeze()
                 gc.enable()
             server.loading = False
             server._refresh_gate()
@@ -583,6 +614,18 @@ class Snapshotter(ForkedJob):
         fields["rdb_last_load_keys_loaded"] = self.keys_loaded
         if running:
             fields["current_save_keys_total"] = self.child_keys
+
+
+def _repeated(data, n, keys):
+    """The first key of ``keys`` that did not add a new entry when ``data`` (``n`` entries
+    before) was updated with them: repeated in ``keys`` or already in ``data``."""
+    seen = set()
+    for key in keys:
+        if key in seen:
+            return key
+        seen.add(key)
+    added = set(islice(reversed(data), len(data) - n))
+    return next(k for k in keys if k not in added)
 
 
 def _strerror(e):
