@@ -52,6 +52,24 @@ def test_mixed_arrays(vals, resp3):
     assert encode([vals, [b"a", 1.5, b"b", 2.0]], resp3) == reference([vals, [b"a", 1.5, b"b", 2.0]], resp3)
 
 
+_entry = st.tuples(_bytes, st.lists(_bytes, max_size=6)).map(list)
+_odd_entry = st.one_of(_entry, st.tuples(_bytes, st.none()).map(list),
+                       st.tuples(_bytes, st.lists(_items, max_size=3)).map(list),
+                       st.lists(_bytes, max_size=3), st.tuples(st.integers(0, 9), st.lists(_bytes)).map(list))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_entry, max_size=12), st.lists(_odd_entry, max_size=4), st.booleans())
+def test_stream_entry_arrays(entries, odd, resp3):
+    """[[id, [field, value, ...]], ...] (XRANGE & co.) in one pass; anything else in the
+    list falls back to the per-item path with the same bytes."""
+    assert encode(entries, resp3) == reference(entries, resp3)
+    mixed = entries + odd
+    assert encode(mixed, resp3) == reference(mixed, resp3)
+    nested = [[b"key", entries], [b"key2", mixed]]   # XREAD / XREADGROUP replies
+    assert encode(nested, resp3) == reference(nested, resp3)
+
+
 @given(st.lists(_floats, max_size=30))
 def test_format_doubles_is_format_double(ds):
     assert format_doubles(ds) == [format_double(d) for d in ds]

@@ -101,6 +101,26 @@ def _scored_pairs(v):
         return None
 
 
+def _entry_pairs(v):
+    """The elements of ``[[id, [field, value, ...]], ...]`` (stream entries: XRANGE, XREAD,
+    XREADGROUP, XCLAIM...) with byte strings only, encoded (the same bytes in RESP2 and
+    RESP3); None for any other shape."""
+    parts = []
+    app = parts.append
+    try:
+        for e in v:
+            if type(e) is not list or len(e) != 2:
+                return None
+            i, fv = e
+            if type(i) is not bytes or type(fv) is not list:
+                return None
+            app(b"*2\r\n$%d\r\n%b\r\n*%d\r\n" % (len(i), i, len(fv)))
+            app(bulk_strings(fv))
+    except TypeError:
+        return None
+    return b"".join(parts)
+
+
 def _error_bytes(msg: str) -> bytes:
     # Newlines inside an error would break the protocol: Redis replaces them with spaces.
     if "\r" in msg or "\n" in msg:
@@ -131,6 +151,11 @@ def encode_into(out, v, resp3):
     elif t is list or t is tuple:
         n = len(v)
         out.append(b"*%d\r\n" % n)
+        if n and type(v[0]) is list:
+            b = _entry_pairs(v)
+            if b is not None:
+                out.append(b)
+                return
         if n > 2:
             # an array of byte strings (LRANGE, SMEMBERS, HGETALL in RESP2...) in C loops:
             # len() or join() raise TypeError on anything that is not bytes-like
