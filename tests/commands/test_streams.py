@@ -349,6 +349,31 @@ def test_xreadgroup_consumer_creation_propagates(env):
     assert seen == []
 
 
+def test_xreadgroup_deliveries_propagate(env):
+    """Entries read with > propagate as XCLAIM ... FORCE JUSTID LASTID <group's last ID>
+    plus XGROUP SETID; re-reading history propagates the new delivery count and time."""
+    e, clock, c = env
+    c.execute("XADD", "s", "1-1", "f", "v")
+    c.execute("XADD", "s", "2-1", "f", "w")
+    c.execute("XGROUP", "CREATE", "s", "g", "0")
+    seen = []
+    e.server.propagate_hooks.append(lambda dbid, argv: seen.append(list(argv)))
+    e.server.propagating = True
+    c.execute("XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", ">")
+    t = b"%d" % T0
+    claim = [b"XCLAIM", b"s", b"g", b"bob", b"0"]
+    tail = [b"FORCE", b"JUSTID", b"LASTID", b"2-1"]
+    assert seen == [[b"XGROUP", b"CREATECONSUMER", b"s", b"g", b"bob"],
+                    claim + [b"1-1", b"TIME", t, b"RETRYCOUNT", b"1"] + tail,
+                    claim + [b"2-1", b"TIME", t, b"RETRYCOUNT", b"1"] + tail,
+                    [b"XGROUP", b"SETID", b"s", b"g", b"2-1", b"ENTRIESREAD", b"2"]]
+    seen.clear()
+    clock.advance(0.5)
+    assert c.execute("XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "STREAMS", "s", "0") == [
+        [b"s", [[b"1-1", [b"f", b"v"]]]]]
+    assert seen == [claim + [b"1-1", b"TIME", b"%d" % (T0 + 500), b"RETRYCOUNT", b"2"] + tail]
+
+
 _NOGROUP_KS = (b"-NOGROUP No such key 'ks' or consumer group 'g' in XREADGROUP with GROUP "
                b"option\r\n")
 

@@ -265,7 +265,10 @@ def xadd(c, argv):
         s = Stream(cfg.stream_node_max_entries, cfg.stream_node_max_bytes)
         created = True
     else:   # the node limits in force now (CONFIG SET applies to the next appends)
-        s.set_node_limits(cfg.stream_node_max_entries, cfg.stream_node_max_bytes)
+        limits = s.limits
+        if (limits[0] != cfg.stream_node_max_entries
+                or limits[1] != cfg.stream_node_max_bytes):
+            s.set_node_limits(cfg.stream_node_max_entries, cfg.stream_node_max_bytes)
     if s.last_id == MAX_ID:
         raise ReplyError(EXHAUSTED)
     if kind == "auto":
@@ -546,10 +549,11 @@ class _ReadReq:
                 cons.seen_time = now
                 if not sync:
                     continue
+                p = props if server.propagating else None
                 if history:
-                    items = _serve_history(s, g, cons, gt, count, now, key, props)
+                    items = _serve_history(s, g, cons, gt, count, now, key, p)
                 else:
-                    items = _serve_new(s, g, cons, gt, count, now, self.noack, key, props)
+                    items = _serve_new(s, g, cons, gt, count, now, self.noack, key, p)
                 server.dirty += 1
                 db.modified(key) if items else None
                 out.append((key, items))
@@ -577,6 +581,7 @@ def _setid_argv(key, g):
 
 
 def _serve_new(s, g, cons, gt, count, now, noack, key, props):
+    """``props`` is None when nothing propagates (no argv is built then)."""
     items = s.range(_incr(gt), MAX_ID, count)
     claims = []
     for i, _ in items:
@@ -584,31 +589,37 @@ def _serve_new(s, g, cons, gt, count, now, noack, key, props):
         if not noack:
             g.add_pending(i, cons, now)
             cons.active_time = now
-            claims.append(_claim_argv(key, g, i, g.pel[i]))
-    # Propagated XCLAIMs carry the group's final last ID.
-    last = id_bytes(g.last_id)
-    for a in claims:
-        a[-1] = last
-    props.extend(claims)
-    if items:
-        props.append(_setid_argv(key, g))
+            if props is not None:
+                claims.append(_claim_argv(key, g, i, g.pel[i]))
+    if props is not None:
+        # Propagated XCLAIMs carry the group's final last ID.
+        last = id_bytes(g.last_id)
+        for a in claims:
+            a[-1] = last
+        props.extend(claims)
+        if items:
+            props.append(_setid_argv(key, g))
     return _entries(items)
 
 
 def _serve_history(s, g, cons, gt, count, now, key, props):
+    """``props`` is None when nothing propagates (no argv is built then)."""
     out = []
+    pel = g.pel
+    get = s.get
     for i in cons.pending.irange(_incr(gt) if gt != MAX_ID else MAX_ID, MAX_ID):
         if count is not None and len(out) >= count:
             break
-        fv = s.get(i)
+        fv = get(i)
         if fv is None:
             out.append([id_bytes(i), NULL_ARRAY])
             continue
-        out.append([id_bytes(i), list(fv)])
-        rec = g.pel[i]
+        out.append([b"%d-%d" % (i >> 64, i & U64), list(fv)])
+        rec = pel[i]
         rec[1] = now
         rec[2] += 1
-        props.append(_claim_argv(key, g, i, rec))
+        if props is not None:
+            props.append(_claim_argv(key, g, i, rec))
     return out
 
 

@@ -120,11 +120,16 @@ class Node:
     def entry_bytes(self, i, fv) -> int:
         """Bytes that appending entry ``i`` (fields and values ``fv``) adds."""
         mid = self.master_id
-        n = (2 + _lp_int((i >> 64) - (mid >> 64)) + _lp_int((i & U64) - (mid & U64)))
+        d = (i >> 64) - (mid >> 64)
+        n = 4 if 0 <= d < 128 else 2 + _lp_int(d)
+        d = (i & U64) - (mid & U64)
+        n += 2 if 0 <= d < 128 else _lp_int(d)
         fields = fv[0::2]
+        nf = len(fields)
         if fields == self.master_fields:
-            return n + _lp_strs(fv[1::2]) + _lp_int(len(fields) + 3)
-        return n + _lp_int(len(fields)) + _lp_strs(fv) + _lp_int(2 * len(fields) + 4)
+            vals = fv[1::2]
+            return n + (_lp_str(vals[0]) if nf == 1 else _lp_strs(vals)) + _lp_int(nf + 3)
+        return n + _lp_int(nf) + _lp_strs(fv) + _lp_int(2 * nf + 4)
 
 
 class Consumer:
@@ -228,7 +233,7 @@ class Group:
 class Stream:
     type_name = "stream"
     __slots__ = ("_firsts", "_nodes", "length", "last_id", "max_deleted", "entries_added",
-                 "groups", "node_max", "node_max_bytes")
+                 "groups", "node_max", "node_max_bytes", "limits")
 
     def __init__(self, node_max=100, node_max_bytes=4096):
         self._firsts = []
@@ -243,6 +248,7 @@ class Stream:
     def set_node_limits(self, node_max, node_max_bytes):
         """stream-node-max-entries / -bytes for the next appends (0: no entry limit; 0 or
         more than 1 GB: 1 GB, Redis' listpack ceiling)."""
+        self.limits = (node_max, node_max_bytes)
         self.node_max = max(1, node_max) if node_max else 1 << 62
         if not node_max_bytes or node_max_bytes > 1 << 30:
             node_max_bytes = 1 << 30
@@ -275,6 +281,7 @@ class Stream:
         s.groups = {k: g.copy() for k, g in self.groups.items()}
         s.node_max = self.node_max
         s.node_max_bytes = self.node_max_bytes
+        s.limits = self.limits
         return s
 
     # ---- IDs -------------------------------------------------------------------------
@@ -313,9 +320,16 @@ class Stream:
         and values reaches node_max_bytes, or when it has node_max entries."""
         nodes = self._nodes
         n = nodes[-1] if nodes else None
-        if n is not None and (n.added >= self.node_max
-                              or n.lp_bytes() + sum(map(len, fv)) >= self.node_max_bytes):
-            n = None
+        if n is not None:
+            added = n.added
+            if added >= self.node_max:
+                n = None
+            else:   # n.lp_bytes(), inlined
+                live = len(n.ids)
+                size = (n.lp_fixed + (2 if live < 128 else _lp_int(live))
+                        + (2 if added - live < 128 else _lp_int(added - live)))
+                if size + sum(map(len, fv)) >= self.node_max_bytes:
+                    n = None
         if n is None:
             n = Node(i, fv)
             nodes.append(n)
