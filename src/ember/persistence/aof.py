@@ -38,6 +38,8 @@ from .child import ForkedJob
 from .fileio import atomic_write
 from .rdb import HashTTLValue
 
+_exit = os._exit     # the fatal AOF error exit (in-process tests replace it)
+
 BASE, INCR, HIST = "b", "i", "h"
 
 
@@ -445,7 +447,7 @@ class Aof(ForkedJob):
                 # that turn is sent; without a network loop (embedded) sync right away
                 net = getattr(self.server, "network", None)
                 if net is None or not net.hold_replies(self._sync_always):
-                    self.flush(True)
+                    self.flush(True, fatal=True)
         elif not self.flush_pending:
             self.flush_pending = True
             try:
@@ -456,7 +458,7 @@ class Aof(ForkedJob):
 
     def _sync_always(self):
         if self.server.config.appendfsync == "always":
-            self.flush(True)
+            self.flush(True, fatal=True)
         else:
             self.flush(False)
 
@@ -464,7 +466,11 @@ class Aof(ForkedJob):
         self.flush_pending = False
         self.flush(False)
 
-    def flush(self, sync):
+    def flush(self, sync, fatal=False):
+        """Write the buffer (and fdatasync it when ``sync``).  ``fatal``: this write is what
+        the replies of ``appendfsync always`` wait for; if it fails the process exits at once
+        (status 1) without sending them, as Redis does: an acknowledged write must be on
+        disk, and a later successful write could not make up for this one."""
         if self.fd is None:
             return
         if self.buf:
@@ -475,8 +481,11 @@ class Aof(ForkedJob):
                     n = os.write(self.fd, view)
                     view = view[n:]
             except OSError as e:
-                if self.last_write_ok:
+                if self.last_write_ok or fatal:
                     self.server.log.warning("Error writing to the AOF file: %s" % e.strerror)
+                if fatal:
+                    self._exit_on_error("Can't recover from AOF write error when the AOF "
+                                        "fsync policy is 'always'. Exiting...")
                 self.last_write_ok = False
                 self.buf = [bytes(view)] if len(view) else []
                 return
@@ -490,11 +499,18 @@ class Aof(ForkedJob):
             try:
                 os.fdatasync(self.fd)
             except OSError as e:
+                if fatal:
+                    self._exit_on_error("Can't persist append only file: %s, AOF fsync policy "
+                                        "is 'always'. Exiting..." % e.strerror)
                 self.server.log.warning("Can't persist append only file: %s" % e.strerror)
                 self.last_write_ok = False
                 return
             self.unsynced = False
             self.last_fsync = time.monotonic()
+
+    def _exit_on_error(self, msg):
+        self.server.log.warning(msg)
+        _exit(1)
 
     def _background_fsync(self):
         t = self.fsync_thread
