@@ -180,13 +180,13 @@ def _cells(zv, shape):
         bounds = G.bounding_box(x, y, half_w, half_h)
         est = ((a_ / 2) * (a_ / 2) + (b_ / 2) * (b_ / 2)) ** 0.5 * conv
     bis = zv.index.bisect_left
-    bounds_of = G.cell_distance_bounds
+    bounds_of = G.distance_bounder(x, y)
     box_state = G.box_cell_state
 
     def node(order, bits, step, lon0, lon1, lat0, lat1, a, b, depth):
         if a >= b:
             return None
-        lo, hi = bounds_of(x, y, lon0, lon1, lat0, lat1)
+        lo, hi = bounds_of(lon0, lon1, lat0, lat1)
         if circle:
             if lo > radius_m:
                 return None
