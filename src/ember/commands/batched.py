@@ -13,9 +13,13 @@ The saving is the per-command dispatch work (lookup, arity, timing, stats) and, 
 SET, the per-command Python loop itself: the columns go through C-level map/zip/join.
 """
 
+from itertools import chain
+
 from ..protocol.encoder import bulk_strings, encode
 from ..protocol.replies import ReplyError
 from .registry import batch
+
+_flat = chain.from_iterable
 
 _ONLY_BYTES = frozenset((bytes,))
 _BYTES_OR_NONE = frozenset((bytes, type(None)))
@@ -93,14 +97,15 @@ def mset_batch(c, cols):
     data, expires = db.data, db.expires
     lru = db.lru_clock()
     atime = db.atime
-    for argv in zip(*cols):                 # command by command: later commands win
-        it = iter(argv)
-        next(it)
-        pairs = dict(zip(it, it))
-        data.update(pairs)
-        atime.update(dict.fromkeys(pairs, lru))
-        if expires and not expires.keys().isdisjoint(pairs):
-            for k in pairs:
+    # The key/value pairs of all the commands in command order (rows of the argument
+    # columns, flattened by C loops): dict.update keeps the last write of a repeated key.
+    flat = _flat(zip(*cols[1:]))
+    data.update(zip(flat, flat))
+    atime.update(dict.fromkeys(_flat(cols[1::2]), lru))
+    if expires:
+        keys = set(_flat(cols[1::2]))
+        if not expires.keys().isdisjoint(keys):
+            for k in keys:
                 expires.pop(k, None)
     m = len(cols[0])
     server.dirty += m * ((n - 1) // 2)
