@@ -332,6 +332,20 @@ def test_requirepass_is_the_default_users_password(db):
     assert db.client().execute("PING") == "PONG"
 
 
+def test_unauthenticated_clients_follow_the_default_user(db):
+    admin = db.client()
+    admin.execute("CONFIG", "SET", "requirepass", "foo")
+    c = db.client()
+    assert err(c, "PING") == "NOAUTH Authentication required."
+    admin.execute("AUTH", "foo")
+    admin.execute("CONFIG", "SET", "requirepass", "")
+    assert c.execute("PING") == "PONG"          # as redis-server: authRequired is dynamic
+    assert c.execute("ACL", "WHOAMI") == b"default"
+    assert err(c, "HELLO", "3").startswith("NOAUTH HELLO must be called")
+    admin.execute("CONFIG", "SET", "requirepass", "bar")
+    assert err(c, "PING") == "NOAUTH Authentication required."
+
+
 def test_full_permission_users_stay_on_the_fast_path(db):
     admin = db.client()
     assert admin.client.plain and not admin.client.restricted

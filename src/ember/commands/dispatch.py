@@ -151,8 +151,8 @@ def gate(c, argv):
             return reject(c, spec, errors.wrong_arity(spec.name))
         return reject(c, spec, errors.wrong_arity(spec.name))
     flags = spec.flags
-    if not c.authenticated and "no_auth" not in flags:
-        return reject(c, spec, errors.NOAUTH)
+    if not c.authenticated and "no_auth" not in flags and server.requires_auth():
+        return reject(c, spec, errors.NOAUTH)   # (no longer once "default" is on + nopass)
     if c.multi is not None and "no_multi" in flags and spec.name not in ("multi",):
         return reject(c, spec, "ERR Command not allowed inside a transaction")
     if c.restricted:    # ACL: the user has less than +@all ~* &* (commands/acl.py)
