@@ -157,7 +157,7 @@ def test_hll_cases(conns, proto):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-@given(batches=st.lists(st.lists(st.binary(max_size=12), max_size=40), min_size=1, max_size=6),
+@given(batches=st.lists(st.lists(st.binary(max_size=20), max_size=40), min_size=1, max_size=6),
        big=st.sampled_from([0, 0, 0, 30, 300, 1200]))
 def test_random_hll(conns, batches, big):
     cmds = []

@@ -383,17 +383,23 @@ def add(v: bytearray, ele: bytes, max_bytes: int) -> int:
 
 def add_all(v: bytearray, elements, max_bytes: int) -> int:
     """PFADD's loop (add() for each element, murmur64a inlined for elements shorter than
-    8 bytes): the number of elements that changed a register."""
+    16 bytes: at most one 8-byte block and a tail): the number of elements that changed a
+    register."""
     updated = 0
     m = _MUL
     mask = _M64
     for ele in elements:
         n = len(ele)
-        if n < 8:
+        if n < 16:
             h = SEED ^ ((n * m) & mask)
-            if n:
-                h ^= int.from_bytes(ele, "little")
-                h = (h * m) & mask
+            if n >= 8:
+                k = (int.from_bytes(ele[:8], "little") * m) & mask
+                k ^= k >> 47
+                h = ((h ^ ((k * m) & mask)) * m) & mask
+                if n > 8:
+                    h = ((h ^ int.from_bytes(ele[8:], "little")) * m) & mask
+            elif n:
+                h = ((h ^ int.from_bytes(ele, "little")) * m) & mask
             h ^= h >> 47
             h = (h * m) & mask
             h ^= h >> 47
