@@ -88,7 +88,8 @@ def run(config):
     try:
         server = Server(config, logger=log)
     except AclStartupError as e:     # bad 'user' directives or ACL file: Redis exits too
-        log.warning(str(e))
+        for line in e.args:
+            log.warning(line)
         return 1
     server.executable = os.path.abspath(sys.argv[0])
     server.config_file = config.config_file or ""

@@ -389,8 +389,20 @@ def test_user_directives_in_the_config_file(tmp_path):
 def test_bad_user_directive_or_both_sources_stop_start_up(tmp_path):
     cfg = Config()
     cfg.load_string("user bob +nosuch\n")
-    with pytest.raises(AclStartupError, match="Error in user declaration 'bob'"):
+    with pytest.raises(AclStartupError) as e:
         Server(cfg)
+    assert e.value.args == ("Error loading ACL rule '+nosuch' for the user named 'bob': Unknown "
+                            "command or category name in ACL",
+                            "Critical error while loading ACLs. Exiting.")
+    cfg = Config()
+    cfg.load_string("aclfile %s\n" % (tmp_path / "bad.acl"))
+    (tmp_path / "bad.acl").write_text("user x +nosuch\n")
+    with pytest.raises(AclStartupError) as e:
+        Server(cfg)
+    assert e.value.args[0] == (
+        "Aborting Redis startup because of ACL errors: %s:1: Error in applying operation "
+        "'+nosuch': Unknown command or category name in ACL. WARNING: ACL errors detected, no "
+        "change to the previously active ACL rules was performed" % (tmp_path / "bad.acl"))
     cfg = Config()
     cfg.load_string("user bob on\naclfile %s\n" % (tmp_path / "x.acl"))
     with pytest.raises(AclStartupError, match="not both"):

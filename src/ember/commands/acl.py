@@ -39,7 +39,8 @@ NO_ACLFILE = ("ERR This Redis instance is not configured to use an ACL file. You
 
 
 class AclStartupError(Exception):
-    """Users from the config file / ACL file could not be loaded: the server must not start."""
+    """Users from the config file / ACL file could not be loaded: the server must not start.
+    ``args`` are the lines to log."""
 
 
 def _s(b) -> str:
@@ -392,13 +393,20 @@ def _load_startup_users(acl, config):
             name = args[0]
             rules = [_b(a) for a in args[1:]]
             base = users.get(name)
+            u = base.copy() if base is not None else acl.new_user(name)
             if base is not None:          # the default user: its rules start from a reset
                 rules.insert(0, b"reset")
             try:
-                users[name] = acl.build(name, rules, base)
-            except ReplyError as e:
-                msg = e.message[4:] if e.message.startswith("ERR ") else e.message
-                raise AclStartupError("Error in user declaration '%s': %s" % (name, msg)) from None
+                u.apply(rules, acl.pubsub_default_all())
+            except UnmatchedParenthesis as e:
+                raise AclStartupError("Unmatched parenthesis in acl selector starting at '%s' for "
+                                      "the user named '%s'" % (_s(e.args[0]), name),
+                                      "Critical error while loading ACLs. Exiting.") from None
+            except AclRuleError as e:
+                raise AclStartupError("Error loading ACL rule '%s' for the user named '%s': %s"
+                                      % (e.rule, name, e.reason),
+                                      "Critical error while loading ACLs. Exiting.") from None
+            users[name] = u
         acl.replace_all(users)
     elif config.aclfile:
         try:
