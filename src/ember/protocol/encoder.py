@@ -87,13 +87,19 @@ def format_doubles(ds) -> list:
     return list(map(format_double, ds))
 
 
+_FLOAT_ONLY = {float}
+
+
 def _scored_pairs(v):
     """RESP2 bytes of the elements of ``[m1, s1, m2, s2, ...]`` with bulk-string members and
     float scores (ZRANGE WITHSCORES & co.): all C loops; None for any other shape."""
     if len(v) & 1:
         return None
+    ss = v[1::2]
+    if {*map(type, ss)} != _FLOAT_ONLY:     # format_double would take b"1.50" as 1.5
+        return None
     try:
-        ss = format_doubles(v[1::2])
+        ss = format_doubles(ss)
         vv = list(v)
         vv[1::2] = ss
         return bulk_strings(vv)
