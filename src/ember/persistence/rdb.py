@@ -759,7 +759,7 @@ def _read_value(r: _Reader, t: int):
     if t == T_STRING:
         return r.string()
     if t == T_LIST or t == T_SET:
-        return [r.string() for _ in range(r.length())]
+        return _read_strings(r, r.length())
     if t == T_ZSET:
         out = []
         for _ in range(r.length()):
@@ -861,6 +861,30 @@ def _read_value_fast(r: _Reader, t: int):
         r.pos = at
         return "list:lp", (_read_value(r, t), None)
     return TYPE_NAMES[t], _read_value(r, t)
+
+
+def _read_strings(r: _Reader, n: int) -> list:
+    """``n`` strings (short raw ones read inline)."""
+    buf = r.buf
+    end = r.end
+    out = []
+    append = out.append
+    string = r.string
+    p = r.pos
+    for _ in range(n):
+        if p < end:
+            c = buf[p]
+            if c < 64:
+                e = p + 1 + c
+                if e <= end:
+                    append(buf[p + 1:e])
+                    p = e
+                    continue
+        r.pos = p
+        append(string())
+        p = r.pos
+    r.pos = p
+    return out
 
 
 def load_value(data, pos: int = 0):
@@ -1138,25 +1162,35 @@ def _collect_run(r: _Reader, build: dict, keys: list, values: list, expires: lis
     vapp = values.append
     string = r.string
     pos = r.pos
-    while True:
-        pos = _scan_strings(buf, pos, end, keys, values)
-        if pos >= end:
-            break
+    while pos < end:
         t = buf[pos]
+        if t == T_STRING:
+            pos = _scan_strings(buf, pos, end, keys, values)
+            if pos >= end:
+                break
+            t = buf[pos]
         when = None
         if t == OP_EXPIRETIME_MS:
-            if pos + 10 > end:
+            if pos + 11 > end:
                 break
             when = int.from_bytes(buf[pos + 1:pos + 9], "little", signed=True)
             t = buf[pos + 9]
             if t not in _RUN_TYPES:
                 break
-            r.pos = pos + 10
+            p = pos + 10
         elif t in _RUN_TYPES:
-            r.pos = pos + 1
+            p = pos + 1
+            if p >= end:
+                break
         else:
             break
-        key = string()
+        c = buf[p]
+        if c < 64 and p + 1 + c <= end:      # the key: a short raw string, as a rule
+            r.pos = p + 1 + c
+            key = buf[p + 1:p + 1 + c]
+        else:
+            r.pos = p
+            key = string()
         at = r.pos
         try:
             if t == T_STRING:
