@@ -46,6 +46,8 @@ def format_double(d: float) -> bytes:
     try:
         integral = d.is_integer()
     except AttributeError:      # an int (Python 3.11 ints have no is_integer)
+        if not isinstance(d, int):
+            raise TypeError("not a number: %r" % (d,)) from None
         d = float(d)
         integral = d.is_integer()
     if integral:
@@ -166,11 +168,14 @@ def encode_into(out, v, resp3):
             # an array of byte strings (LRANGE, SMEMBERS, HGETALL in RESP2...) in C loops:
             # len() or join() raise TypeError on anything that is not bytes-like
             if type(v[1]) is not float:
-                try:
-                    out.append(bulk_strings(v))
-                    return
-                except TypeError:
+                if type(v[-1]) is float:    # [key, member, score] (BZPOPMIN & co.)
                     pass
+                else:
+                    try:
+                        out.append(bulk_strings(v))
+                        return
+                    except TypeError:
+                        pass
             elif not resp3:
                 b = _scored_pairs(v)
                 if b is not None:
