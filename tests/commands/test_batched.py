@@ -103,3 +103,56 @@ def test_batch_respects_observers(ember_server):
     finally:
         for x in (mon, sub, conn):
             x.close()
+
+
+ZSETUP = [("ZADD", "big", "1", "m" * 70), ("ZADD", "big", "2", "b"), ("ZADD", "big2", "5", "m" * 70),
+          ("ZADD", "small", "1", "a"), ("SET", "str", "x"), ("ZADD", "zttl", "1", "m" * 70),
+          ("PEXPIRE", "zttl", "100000")]
+ZCASES = {
+    "zadd_skiplist": [("ZADD", k, s, m) for k, s, m in
+                      [("big", "3", "c"), ("big", "2", "b"), ("big", "7", "b"), ("big2", "0", "x"),
+                       ("big", "00012", "d"), ("big", "3", "c"), ("big2", "99999999999999999", "y")]],
+    "zadd_listpack": [("ZADD", k, "4", "q") for k in ["big", "small", "big"]],
+    "zadd_new_key": [("ZADD", k, "4", "q") for k in ["big", "fresh", "big"]],
+    "zadd_wrongtype": [("ZADD", k, "4", "q") for k in ["big", "str", "big"]],
+    "zadd_ttl": [("ZADD", k, "4", "q") for k in ["big", "zttl"]],
+    "zadd_float_scores": [("ZADD", "big", s, "q") for s in ["1", "1.5", "+inf", "3"]],
+    "zadd_flags": [("ZADD", "big", "NX", "q"), ("ZADD", "big", "XX", "b"), ("ZADD", "big", "CH", "b")],
+}
+ZCHECK = ["big", "big2", "small", "fresh", "zttl"]
+
+
+@pytest.mark.parametrize("name", sorted(ZCASES))
+@pytest.mark.parametrize("resp", [2, 3])
+def test_zadd_batch_equals_redis(ember_shared, redis_oracle, name, resp):
+    results = []
+    for srv in (ember_shared, redis_oracle):
+        conn = RawConn(srv.port)
+        try:
+            conn.call("HELLO", str(resp))
+            prepare(conn, ZSETUP)
+            replies = pipeline(conn, ZCASES[name])
+            state = [conn.call("ZRANGE", k, "0", "-1", "WITHSCORES") for k in ZCHECK]
+            state += [conn.call("OBJECT", "ENCODING", k) for k in ZCHECK]
+            state += [conn.call("TTL", k) for k in ZCHECK]
+            results.append((replies, state))
+        finally:
+            conn.close()
+    assert results[0][0] == results[1][0]
+    assert results[0][1] == results[1][1]
+
+
+def test_zadd_batch_runs_and_counts(ember_server):
+    conn = RawConn(ember_server.port)
+    try:
+        conn.call("ZADD", "z", "1", "m" * 70)
+        conn.call("CONFIG", "RESETSTAT")
+        assert pipeline(conn, [("ZADD", "z", str(i), "e%d" % (i % 3)) for i in range(6)]) == \
+            [b":1\r\n"] * 3 + [b":0\r\n"] * 3
+        info = conn.call("INFO", "all").decode()
+        fields = dict(line.split(":", 1) for line in info.split("\r\n") if ":" in line)
+        assert fields["cmdstat_zadd"].startswith("calls=6,")
+        assert conn.call("ZCARD", "z") == b":4\r\n"
+        assert conn.call("ZSCORE", "z", "e0") == b"$1\r\n3\r\n"
+    finally:
+        conn.close()

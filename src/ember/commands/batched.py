@@ -9,12 +9,15 @@ anything.  The result must be byte-identical to running the commands one by one:
 replies, same keyspace, same stats (hits/misses, dirty).  tests/commands/test_batched.py
 checks each against the one-by-one path.
 
+ZADD (the one-pair form into existing skiplist zsets) is here too.
+
 The saving is the per-command dispatch work (lookup, arity, timing, stats) and, for GET and
 SET, the per-command Python loop itself: the columns go through C-level map/zip/join.
 """
 
 from itertools import chain
 
+from ..datatypes.zset import ADDED, ZSet
 from ..protocol.encoder import bulk_strings, encode
 from ..protocol.replies import ReplyError
 from .registry import batch
@@ -158,3 +161,45 @@ def incr_batch(c, cols):
 @batch("decr")
 def decr_batch(c, cols):
     return _incr_batch(c, cols, -1)
+
+
+@batch("zadd")
+def zadd_batch(c, cols):
+    """``ZADD key score member`` repeated, the form zsets.zadd runs without option parsing:
+    every score a plain decimal (exact as a double, never a flag), every key an existing
+    skiplist-encoded zset without a TTL (no encoding conversion, no lazy expiry; a non-empty
+    zset has no blocked client waiting on it)."""
+    if len(cols) != 4:
+        return None
+    server = c.server
+    if not _quiet(server):
+        return None
+    scores = cols[2]
+    try:
+        if not all(map(bytes.isdigit, scores)) or max(map(len, scores)) > 17:
+            return None
+    except TypeError:                       # not bytes
+        return None
+    db = c.db
+    keys = cols[1]
+    expires = db.expires
+    if expires and not expires.keys().isdisjoint(keys):
+        return None
+    data = db.data
+    for k in set(keys):
+        zv = data.get(k)
+        if type(zv) is not ZSet or zv.lp is not None:
+            return None
+    db.atime.update(dict.fromkeys(keys, db.lru_clock()))
+    out = []
+    added = ADDED
+    dirty = 0
+    for key, sb, member in zip(keys, scores, cols[3]):
+        outcome = data[key].add(member, float(sb))
+        if outcome:
+            dirty += 1
+            out.append(b":1\r\n" if outcome == added else b":0\r\n")
+        else:
+            out.append(b":0\r\n")
+    server.dirty += dirty
+    return b"".join(out)
