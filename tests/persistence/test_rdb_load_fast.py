@@ -300,3 +300,19 @@ def test_expired_keys_in_runs_are_skipped(tmp_path, merge):
     if merge:
         assert db.data[b"s3"] == b"kept"
     assert set(db.atime) >= want
+
+
+@pytest.mark.parametrize("n", [1, 5, 129, 300])
+def test_zset_model_from_the_index_writes_what_sorting_writes(n):
+    """The writer takes a ZSet's pairs as they are (SortedPairs): same bytes as sorting."""
+    from ember.persistence.rdb import SortedPairs, dump_value
+    rnd = random.Random(n)
+    pairs = [(b"m%d" % rnd.randint(0, 10 ** 6), rnd.choice([1.5, -0.0, 0.0, 2.0, float("inf")]))
+             for _ in range(n)]
+    z = ZSet(pairs)
+    tname, model = convert.to_model(z)
+    assert tname == "zset" and type(model) is SortedPairs
+    assert dump_value("zset", model) == dump_value("zset", list(dict(pairs).items()))
+    long_member = ZSet([(b"x" * 100, 1.0), (b"a", 2.0)])
+    assert dump_value("zset", convert.to_model(long_member)[1]) == dump_value(
+        "zset", [(b"a", 2.0), (b"x" * 100, 1.0)])

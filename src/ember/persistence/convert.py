@@ -19,11 +19,15 @@ the value and its result is only valid until the value next changes (it may shar
 """
 
 from functools import partial
+from operator import itemgetter
 
 from ..datatypes.hashtype import Hash
 from ..datatypes.quicklist import QuickList
 from ..datatypes.zset import ZSet
-from .rdb import EncodingOptions, HashTTLValue
+from .rdb import EncodingOptions, HashTTLValue, SortedPairs
+
+_first = itemgetter(0)
+_second = itemgetter(1)
 
 __all__ = ["to_model", "from_model", "register", "builders", "encoding_options", "UnknownType"]
 
@@ -139,7 +143,8 @@ _FROM["hash:flat"] = Hash.from_flat     # (flat, config)
 # ------------------------------------------------------------------ sorted sets
 
 def _zset_to(z):
-    return z          # iterates (member, score) in ascending order
+    idx = z.index     # (score, member) tuples in ascending order
+    return SortedPairs(zip(map(_second, idx), map(_first, idx)))
 
 
 def _zset_from(pairs, config):

@@ -37,6 +37,7 @@ import os
 import struct
 import tempfile
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, NamedTuple
 
 from . import lzf
@@ -56,7 +57,7 @@ __all__ = [
     "parse_dump_payload", "RdbWriter", "save_rdb", "load_rdb", "read_rdb", "RdbContents",
     "Aux", "Function", "SelectDb", "ResizeDb", "KeyEntry", "ModuleAux",
     "RDB_VERSION", "MAX_READ_VERSION", "RDB_VERSION_HFE", "HashTTLValue", "value_rdb_version",
-    "NeedsNewerVersion", "KeyRun",
+    "NeedsNewerVersion", "KeyRun", "SortedPairs",
 ]
 
 RDB_VERSION = 10
@@ -183,6 +184,14 @@ class HashTTLValue:
             del self.ttls[f]
             del self.pairs[f]
         return len(gone)
+
+
+class SortedPairs(list):
+    """A zset model that needs no sorting: ``(member, score)`` pairs already in (score,
+    member) order, members bytes, scores floats (never NaN), e.g. read off a sorted index."""
+
+
+_first = itemgetter(0)
 
 
 def value_rdb_version(type_name: str, value, version: int = RDB_VERSION) -> int:
@@ -423,9 +432,13 @@ def dump_value(type_name: str, value, *, rdb_version: int = RDB_VERSION,
                 lp_from_entries([lp_entry(m) for m in members]), comp)
         return b"".join([bytes((T_SET,)), enc_len(n)] + [enc_string(m, comp) for m in members])
     if type_name == "zset":
-        items = sorted(((bytes(m), float(s)) for m, s in value), key=lambda t: (t[1], t[0]))
+        if type(value) is SortedPairs:
+            items = value
+        else:
+            items = sorted(((bytes(m), float(s)) for m, s in value), key=lambda t: (t[1], t[0]))
         if (len(items) <= opts.zset_max_listpack_entries
-                and all(len(m) <= opts.zset_max_listpack_value for m, _ in items)):
+                and (not items or max(map(len, map(_first, items)))
+                     <= opts.zset_max_listpack_value)):
             ents = []
             for m, s in items:
                 ents.append(lp_entry(m))
