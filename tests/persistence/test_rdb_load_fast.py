@@ -316,3 +316,16 @@ def test_zset_model_from_the_index_writes_what_sorting_writes(n):
     long_member = ZSet([(b"x" * 100, 1.0), (b"a", 2.0)])
     assert dump_value("zset", convert.to_model(long_member)[1]) == dump_value(
         "zset", [(b"a", 2.0), (b"x" * 100, 1.0)])
+
+
+def test_big_zset_from_flat_index_is_valid():
+    flat = []
+    for j in range(2500):
+        flat += [b"m%05d" % j, b"%d" % (j // 3)]
+    z = ZSet.from_flat(flat)
+    z.index._check()
+    assert list(z) == list(ZSet((flat[i], float(flat[i + 1])) for i in range(0, 5000, 2)))
+    assert z.rank(b"m01000") == 1000 and z.rank(b"m02499") == 2499
+    z.add(b"new", 0.5)
+    z.index._check()
+    assert z.rank(b"new") == 3

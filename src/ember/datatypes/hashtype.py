@@ -137,13 +137,16 @@ class Hash:
             it = iter(flat)
             h.v = dict(zip(it, it))
             return h
-        if sum(map(len, flat)) + len(flat) < PACK_MAX:
-            p = pack(flat)
-            # pack() proves no element holds NUL/SOH; distinct fields keep the layout's
-            # "one \0 f \1 per field" invariant
-            if p is not None and (n == 1 or len(set(flat[::2])) == n):
-                h.v = p
-                return h
+        out = [_F, None, _V, None] * n       # pack(), inline
+        out.append(_F)
+        out[1::2] = flat
+        p = b"".join(out)
+        # no element holds NUL/SOH (the counts), distinct fields (the layout's "one \0 f \1
+        # per field" invariant), and not past PACK_MAX (as _store decides)
+        if (len(p) <= PACK_MAX and p.count(_F) == n + 1 and p.count(_V) == n
+                and (n == 1 or len(set(flat[::2])) == n)):
+            h.v = p
+            return h
         h._store(dict(zip(*[iter(flat)] * 2)))
         return h
 

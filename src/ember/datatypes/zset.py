@@ -122,17 +122,20 @@ class _Index(SortedList):
     def from_sorted(cls, values: list):
         """An index over ``values``, a sorted list it takes ownership of (what SortedList's
         constructor builds from it, without sorting again)."""
-        idx = cls()
         n = len(values)
-        if n:
-            load = idx._load
-            if n <= load:
-                lists = [values]
-            else:
-                lists = [values[i:i + load] for i in range(0, n, load)]
-            idx._lists = lists
+        if not n:
+            return cls()
+        idx = object.__new__(cls)          # SortedList.__init__'s fields, set directly
+        load = idx._load = cls.DEFAULT_LOAD_FACTOR
+        if n <= load:
+            idx._lists = [values]
+            idx._maxes = [values[-1]]
+        else:
+            lists = idx._lists = [values[i:i + load] for i in range(0, n, load)]
             idx._maxes = [sub[-1] for sub in lists]
-            idx._len = n
+        idx._len = n
+        idx._index = []
+        idx._offset = 0
         return idx
 
     def span(self, a: int, b: int) -> list:
