@@ -164,6 +164,16 @@ class EmberProtocol(asyncio.Protocol):
             if out:
                 out.append(data)
                 data = b"".join(out)
+            if self.net.held is None and not c.closing:    # _deliver + write_now, inlined
+                transport = self.transport
+                if transport is not None:
+                    transport.write(data)
+                    n = len(data)
+                    c.tot_net_out += n
+                    server.stats.total_net_output_bytes += n
+                    if transport.get_write_buffer_size():
+                        self.net.check_output_limits(c, transport)
+                return
         else:
             if mode == REPLY_SKIP_NEXT:
                 c.reply_mode = REPLY_SKIP
