@@ -59,3 +59,19 @@ def test_compaction_runs_from_the_cron():
     assert db.wheel.entries == len(db.expires) == 19999
     assert c.execute("TTL", "k5") == 1200
     assert c.execute("TTL", "k0") == -1
+
+
+def test_compaction_also_runs_while_active_expiry_is_off():
+    e = Ember(clock=ManualClock())
+    c = e.client()
+    db = e.server.dbs[0]
+    e.server.active_expire_enabled = False      # DEBUG SET-ACTIVE-EXPIRE 0
+    for rnd in range(3):
+        for i in range(2000):
+            c.execute("SET", "k%d" % i, "v", "EX", str(1000 + rnd * 100))
+    for _ in range(500):
+        e.cron()
+        if not db.wheel.needs_compaction(len(db.expires)):
+            break
+    assert db.wheel.entries == len(db.expires) == 2000
+    assert len(db.data) == 2000

@@ -217,12 +217,15 @@ class Server:
     def active_expire(self) -> bool:
         """One time-bounded pass of active expiry over every db. Returns True when due keys
         remain (a backlog)."""
-        if not self.active_expire_enabled or self.paused_writes():
-            return False
-        self.now_ms = now = self.clock_ms()
         t_start = time.monotonic()
         t_end = t_start + self.EXPIRE_PASS_SECONDS
         deadline = lambda: time.monotonic() >= t_end
+        if not self.active_expire_enabled or self.paused_writes():
+            for db in self.dbs:     # stale wheel entries still go (this deletes no key)
+                if db.wheel.needs_compaction(len(db.expires)) and not db.wheel.compact(db.expires, deadline):
+                    break
+            return False
+        self.now_ms = now = self.clock_ms()
         backlog = False
         for db in self.dbs:
             wheel = db.wheel
