@@ -9,7 +9,8 @@ anything.  The result must be byte-identical to running the commands one by one:
 replies, same keyspace, same stats (hits/misses, dirty).  tests/commands/test_batched.py
 checks each against the one-by-one path.
 
-ZADD (the one-pair form into existing skiplist zsets) is here too.
+ZADD (the one-pair form into existing skiplist zsets) and LPUSH/RPUSH (one element into
+existing lists) are here too.
 
 The saving is the per-command dispatch work (lookup, arity, timing, stats) and, for GET and
 SET, the per-command Python loop itself: the columns go through C-level map/zip/join.
@@ -17,6 +18,7 @@ SET, the per-command Python loop itself: the columns go through C-level map/zip/
 
 from itertools import chain
 
+from ..datatypes.listtype import ListValue
 from ..datatypes.zset import ADDED, ZSet
 from ..protocol.encoder import bulk_strings, encode
 from ..protocol.replies import ReplyError
@@ -203,3 +205,37 @@ def zadd_batch(c, cols):
             out.append(b":0\r\n")
     server.dirty += dirty
     return b"".join(out)
+
+
+def _push_batch(c, cols, left):
+    """``LPUSH/RPUSH key element`` repeated into existing lists without a TTL (the form
+    lists._push runs without its generic helper; a non-empty list has no blocked client
+    waiting on it)."""
+    if len(cols) != 3:
+        return None
+    server = c.server
+    if not _quiet(server):
+        return None
+    db = c.db
+    keys = cols[1]
+    expires = db.expires
+    if expires and not expires.keys().isdisjoint(keys):
+        return None
+    data = db.data
+    for k in set(keys):
+        if type(data.get(k)) is not ListValue:
+            return None
+    db.atime.update(dict.fromkeys(keys, db.lru_clock()))
+    out = [b":%d\r\n" % data[key].push_one(v, left) for key, v in zip(keys, cols[2])]
+    server.dirty += len(keys)
+    return b"".join(out)
+
+
+@batch("lpush")
+def lpush_batch(c, cols):
+    return _push_batch(c, cols, True)
+
+
+@batch("rpush")
+def rpush_batch(c, cols):
+    return _push_batch(c, cols, False)
