@@ -267,3 +267,30 @@ def test_script_set_repl_decides_what_reaches_the_aof(tmpd):
         assert r.mget("a", "b", "c", "d", "e", "f") == [b"1", None, b"3", b"4", None, b"6"]
     finally:
         srv.cleanup()
+
+
+def test_functions_survive_a_crash_through_the_aof(tmpd):
+    """FUNCTION LOAD/DELETE go to the AOF as Redis propagates them, FCALL as its effects;
+    both before and after a rewrite (the rewrite's base carries the libraries)."""
+    lib = "#!lua name=%s\nredis.register_function('%s', function(k, a) return redis.call('incr', k[1]) end)"
+    srv = start("ember", tmpd, "--appendonly", "yes", "--appendfsync", "always")
+    try:
+        r = client(srv)
+        r.execute_command("FUNCTION", "LOAD", lib % ("gone", "g"))
+        r.execute_command("FUNCTION", "LOAD", lib % ("kept", "f"))
+        r.execute_command("FCALL", "f", 1, "n")
+        r.bgrewriteaof()
+        _wait_rewrite(r)
+        r.execute_command("FUNCTION", "LOAD", lib % ("late", "h"))
+        r.execute_command("FUNCTION", "DELETE", "gone")
+        r.execute_command("FCALL", "h", 1, "n")
+        kill9(srv)
+        srv = start("ember", tmpd, "--appendonly", "yes")
+        r = client(srv)
+        from helpers import RawConn
+        raw = RawConn(srv.port).call("FUNCTION", "LIST")
+        assert b"$4\r\nkept\r\n" in raw and b"$4\r\nlate\r\n" in raw and b"gone" not in raw
+        assert r.get("n") == b"2"
+        assert r.execute_command("FCALL", "f", 1, "n") == 3
+    finally:
+        srv.cleanup()
