@@ -19,6 +19,7 @@ from helpers import ServerProcess
 from ember.config import Config
 from ember.embedded import Ember
 from ember.persistence import aof as aof_mod
+from ember.protocol.replies import ReplyError
 
 needs_prlimit = pytest.mark.skipif(shutil.which("prlimit") is None, reason="prlimit not installed")
 
@@ -137,3 +138,31 @@ def test_write_error_in_process_always(tmp_path, monkeypatch):
     with pytest.raises(_Exited):
         e.client().execute("SET", "k", "v")
     assert codes == [1]
+
+
+def test_everysec_write_error_refuses_writes_until_the_aof_recovers(tmp_path, monkeypatch):
+    """Redis answers writes with MISCONF while the AOF cannot be written (reads still work)
+    and lifts it once a write succeeds again."""
+    e, aof = _aof_server(str(tmp_path), "everysec")
+    c = e.client()
+    assert c.execute("SET", "before", "1") == "OK"
+    real_write = aof_mod.os.write
+
+    def failing_write(fd, data):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(aof_mod.os, "write", failing_write)
+    assert c.execute("SET", "k", "v") == "OK"      # accepted; the write to the file fails
+    aof.flush(False)
+    with pytest.raises(ReplyError) as ex:
+        c.execute("SET", "k2", "v")
+    assert str(ex.value) == "MISCONF Errors writing to the AOF file: " + os.strerror(errno.ENOSPC)
+    assert c.execute("GET", "before") == b"1"
+    monkeypatch.setattr(aof_mod.os, "write", real_write)
+    aof.flush(False)                                # the pending data goes out: recovered
+    assert e.server.write_blocked_reason is None
+    assert c.execute("SET", "k3", "v") == "OK"
+    aof.flush(True)
+    with open(os.path.join(str(tmp_path), "appendonlydir", aof.manifest.incrs[-1][0]), "rb") as f:
+        body = f.read()
+    assert b"$1\r\nk\r\n" in body and b"$2\r\nk3\r\n" in body and b"k2" not in body

@@ -39,6 +39,8 @@ from .fileio import atomic_write
 from .rdb import HashTTLValue
 
 _exit = os._exit     # the fatal AOF error exit (in-process tests replace it)
+# write commands are refused with this (plus strerror) while the AOF cannot be written
+AOF_MISCONF = "MISCONF Errors writing to the AOF file: "
 
 BASE, INCR, HIST = "b", "i", "h"
 
@@ -488,12 +490,14 @@ class Aof(ForkedJob):
                                         "fsync policy is 'always'. Exiting...")
                 self.last_write_ok = False
                 self.buf = [bytes(view)] if len(view) else []
+                self._deny_writes(e)
                 return
             self.buf = []
             self.current_size += len(data)
             self.unsynced = True
             if not self.last_write_ok:
                 self.server.log.warning("AOF write error looks solved, Redis can write again.")
+                self._deny_writes(None)
             self.last_write_ok = True
         if sync and self.unsynced:
             try:
@@ -504,9 +508,25 @@ class Aof(ForkedJob):
                                         "is 'always'. Exiting..." % e.strerror)
                 self.server.log.warning("Can't persist append only file: %s" % e.strerror)
                 self.last_write_ok = False
+                self._deny_writes(e)
                 return
             self.unsynced = False
             self.last_fsync = time.monotonic()
+            if self.server.write_blocked_reason is not None:
+                self._deny_writes(None)
+
+    def _deny_writes(self, err):
+        """While the AOF cannot be written (``err``), write commands get Redis' MISCONF
+        error; a later successful write or fsync (``err`` None) lifts it."""
+        server = self.server
+        cur = server.write_blocked_reason
+        if err is not None:
+            if cur is None or cur.startswith(AOF_MISCONF):
+                server.write_blocked_reason = AOF_MISCONF + (err.strerror or str(err))
+                server._refresh_gate()
+        elif cur is not None and cur.startswith(AOF_MISCONF):
+            server.write_blocked_reason = None
+            server._refresh_gate()
 
     def _exit_on_error(self, msg):
         self.server.log.warning(msg)
