@@ -188,16 +188,19 @@ class Group:
         for a new entry."""
         rec = self.pel.get(i)
         if rec is None:
+            # a new PEL entry: no consumer has it pending (each consumer's set is a subset
+            # of the PEL), so no membership test
             self.pel[i] = [consumer.name, now, 1]
             self.pel_ids.add(i)
-        else:
-            if rec[0] != consumer.name:
-                old = self.consumers.get(rec[0])
-                if old is not None:
-                    old.pending.discard(i)
-                rec[0] = consumer.name
-            rec[1] = now
-            rec[2] = 1
+            consumer.pending.add(i)
+            return
+        if rec[0] != consumer.name:
+            old = self.consumers.get(rec[0])
+            if old is not None:
+                old.pending.discard(i)
+            rec[0] = consumer.name
+        rec[1] = now
+        rec[2] = 1
         if i not in consumer.pending:
             consumer.pending.add(i)
 
