@@ -2,6 +2,7 @@
 LATEST/HISTORY/RESET/GRAPH/DOCTOR), in-process and side by side with redis-server."""
 
 import re
+import time
 
 import pytest
 
@@ -206,3 +207,24 @@ def test_graph_format_is_readable():
     g = mon.graph("fork").decode().splitlines()
     assert g[0] == "fork - high 12 ms, low 12 ms (all time high 12 ms)"
     assert set(g[2]) == {"#"}
+
+
+def test_fork_stats(tmp_path):
+    import redis
+    with ServerProcess("ember", dir=str(tmp_path)) as s:
+        r = redis.Redis(port=s.port)
+        assert r.info("stats")["total_forks"] == 0
+        r.set("k", "v")
+        r.bgsave()
+        r.execute_command("CONFIG", "SET", "appendonly", "yes")    # starts a rewrite: a fork
+        for _ in range(200):
+            p = r.info("persistence")
+            if not (p["rdb_bgsave_in_progress"] or p["aof_rewrite_in_progress"]
+                    or p["aof_rewrite_scheduled"]):
+                break
+            time.sleep(0.05)
+        st = r.info("stats")
+        assert st["total_forks"] == 2 and st["latest_fork_usec"] > 0
+        r.execute_command("CONFIG", "RESETSTAT")
+        assert r.info("stats")["total_forks"] == 0
+        r.close()

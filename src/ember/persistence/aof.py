@@ -818,6 +818,7 @@ class Aof(ForkedJob):
         self.child_base_seq = (old.base[1] if old.base else 0) + 1
         gc.collect()
         gc.freeze()
+        t_fork = time.perf_counter()
         try:
             pid = os.fork()
         except OSError as e:
@@ -828,6 +829,7 @@ class Aof(ForkedJob):
         if pid == 0:
             self._child()     # never returns
         gc.unfreeze()
+        self.server.note_fork(time.perf_counter() - t_fork)
         self.child_pid = pid
         self.child_start = time.monotonic()
         self.scheduled = False

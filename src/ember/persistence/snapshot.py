@@ -241,6 +241,7 @@ class Snapshotter(ForkedJob):
         path = self.path()
         gc.collect()
         gc.freeze()   # the child's collector must not walk (and copy) every object
+        t_fork = time.perf_counter()
         try:
             pid = os.fork()
         except OSError as e:
@@ -252,6 +253,7 @@ class Snapshotter(ForkedJob):
         if pid == 0:
             self._child(path)   # never returns
         gc.unfreeze()
+        server.note_fork(time.perf_counter() - t_fork)
         self.child_pid = pid
         self.child_start = time.monotonic()
         self.scheduled = False

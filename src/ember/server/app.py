@@ -214,6 +214,14 @@ class Server:
         if t and ms >= t:
             self.latency.add(event, int(ms))
 
+    def note_fork(self, seconds):
+        """A BGSAVE/BGREWRITEAOF child was forked in ``seconds`` (INFO latest_fork_usec,
+        total_forks; the latency monitor's "fork" event)."""
+        usec = int(seconds * 1_000_000)
+        self.stats.latest_fork_usec = usec
+        self.stats.total_forks += 1
+        self.latency_sample("fork", usec // 1000)
+
     def active_expire(self) -> bool:
         """One time-bounded pass of active expiry over every db. Returns True when due keys
         remain (a backlog)."""
