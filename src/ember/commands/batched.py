@@ -69,6 +69,19 @@ def _quiet(server):
     return server.notifier is None and not server.key_hooks and not server.propagating
 
 
+def _quiet_untimed_keys(c, cols, width):
+    """The key column of a batch of ``width``-argument commands when nothing observes
+    single writes (_quiet) and none of the keys has a TTL (lazy expiry stays with the
+    command itself); else None."""
+    if len(cols) != width or not _quiet(c.server):
+        return None
+    keys = cols[1]
+    expires = c.db.expires
+    if expires and not expires.keys().isdisjoint(keys):
+        return None
+    return keys
+
+
 @batch("set")
 def set_batch(c, cols):
     if len(cols) != 3:                      # SET key value, without options
@@ -118,16 +131,11 @@ def mset_batch(c, cols):
 
 
 def _incr_batch(c, cols, delta):
-    if len(cols) != 2:
+    keys = _quiet_untimed_keys(c, cols, 2)
+    if keys is None:
         return None
     server = c.server
-    if not _quiet(server):
-        return None
     db = c.db
-    keys = cols[1]
-    expires = db.expires
-    if expires and not expires.keys().isdisjoint(keys):
-        return None
     data = db.data
     spec = c.server.commands[cols[0][0]]
     out = []
@@ -171,10 +179,8 @@ def zadd_batch(c, cols):
     every score a plain decimal (exact as a double, never a flag), every key an existing
     skiplist-encoded zset without a TTL (no encoding conversion, no lazy expiry; a non-empty
     zset has no blocked client waiting on it)."""
-    if len(cols) != 4:
-        return None
-    server = c.server
-    if not _quiet(server):
+    keys = _quiet_untimed_keys(c, cols, 4)
+    if keys is None:
         return None
     scores = cols[2]
     try:
@@ -182,11 +188,8 @@ def zadd_batch(c, cols):
             return None
     except TypeError:                       # not bytes
         return None
+    server = c.server
     db = c.db
-    keys = cols[1]
-    expires = db.expires
-    if expires and not expires.keys().isdisjoint(keys):
-        return None
     data = db.data
     for k in set(keys):
         zv = data.get(k)
@@ -211,16 +214,11 @@ def _push_batch(c, cols, left):
     """``LPUSH/RPUSH key element`` repeated into existing lists without a TTL (the form
     lists._push runs without its generic helper; a non-empty list has no blocked client
     waiting on it)."""
-    if len(cols) != 3:
+    keys = _quiet_untimed_keys(c, cols, 3)
+    if keys is None:
         return None
     server = c.server
-    if not _quiet(server):
-        return None
     db = c.db
-    keys = cols[1]
-    expires = db.expires
-    if expires and not expires.keys().isdisjoint(keys):
-        return None
     data = db.data
     for k in set(keys):
         if type(data.get(k)) is not ListValue:
