@@ -303,6 +303,26 @@ return api
 """
 
 
+_BAD_ARG = b"ERR Lua redis lib command arguments must be strings or integers"
+
+
+def _lua_argv(args):
+    """The argv of a redis.call/pcall/acl_check_cmd: strings as they are, numbers as
+    Redis converts them; None when an argument is of another Lua type."""
+    argv = []
+    for a in args:
+        t = type(a)
+        if t is bytes:
+            argv.append(a)
+        elif t is int:
+            argv.append(b"%d" % a)
+        elif t is float:
+            argv.append(_num_str(a))
+        else:
+            return None
+    return argv
+
+
 class ScriptError(Exception):
     """A Lua error normalised to (message, source, line)."""
 
@@ -743,17 +763,9 @@ class LuaEngine:
         ctx = self.ctx
         if not args:
             return False, b"ERR Please specify at least one argument for this redis lib call"
-        argv = []
-        for a in args:
-            t = type(a)
-            if t is bytes:
-                argv.append(a)
-            elif t is int:
-                argv.append(b"%d" % a)
-            elif t is float:
-                argv.append(_num_str(a))
-            else:
-                return False, b"ERR Lua redis lib command arguments must be strings or integers"
+        argv = _lua_argv(args)
+        if argv is None:
+            return False, _BAD_ARG
         server = self.server
         spec, _ = self._lookup(server, argv)
         if spec is None:
@@ -770,17 +782,9 @@ class LuaEngine:
             return False, b"ERR redis.call is not available here"
         if not args:
             return False, b"ERR Please specify at least one argument for this redis lib call"
-        argv = []
-        for a in args:
-            t = type(a)
-            if t is bytes:
-                argv.append(a)
-            elif t is int:
-                argv.append(b"%d" % a)
-            elif t is float:
-                argv.append(_num_str(a))
-            else:
-                return False, b"ERR Lua redis lib command arguments must be strings or integers"
+        argv = _lua_argv(args)
+        if argv is None:
+            return False, _BAD_ARG
         spec, msg = self._lookup(server, argv)
         if spec is None:
             return False, b"ERR Unknown Redis command called from script"
