@@ -5,7 +5,6 @@ class Stats:
     def __init__(self):
         self.reset()
         self.total_connections_received = 0
-        self.latest_fork_usec = 0
 
     def reset(self):
         self.total_commands_processed = 0
@@ -37,6 +36,7 @@ class Stats:
         self.sync_partial_err = 0
         self.pubsub_messages = 0
         self.total_forks = 0
+        self.latest_fork_usec = 0       # CONFIG RESETSTAT clears it too (checked on 7.0.15)
         self.expired_last = 0
         self.tracking_total_keys = 0
         self.ops_samples = []
