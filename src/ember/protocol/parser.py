@@ -54,7 +54,7 @@ import hiredis
 
 from .encoder import BULK_HEADS
 
-__all__ = ["ProtocolError", "PyRequestParser", "FastRequestParser", "RequestParser", "parse_simple", "parse_uniform"]
+__all__ = ["ProtocolError", "PyRequestParser", "FastRequestParser", "RequestParser", "parse_simple", "parse_uniform", "parse_fast"]
 
 INLINE_MAX = 64 * 1024          # PROTO_INLINE_MAX_SIZE
 INT_MAX = 2147483647
@@ -476,35 +476,80 @@ def parse_simple(data):
 _BULK_B_at = _BULK_B.__getitem__
 
 
-def parse_uniform(data):
-    """Argument columns (``cols[i]`` = argument i of every command) of a pipeline of complete commands that all have the same number of arguments (what
-    redis-benchmark and most batch writers send), parsed column by column: the work per
-    command is done by C loops (split, slices, map, zip), only the per-argument-position
-    loop runs in Python.  Returns the argv lists, or None when ``data`` is anything else
-    (the caller then uses hiredis or the Python parser).  Sound for the same reason as
-    parse_simple: every header is checked to be the canonical one for the part after it."""
-    parts = data.split(b"\r\n")
+def _uniform(parts):
+    """The commands in ``parts`` (``data.split(b"\r\n")``) when ``data`` is a whole number
+    of canonical multibulk commands that all have the same number of arguments k: returns
+    ``(k, args)``, ``args`` being every argument of every command in order (so command j is
+    ``args[j*k:(j+1)*k]``); else None.  Consumes ``parts``.  The work per command is done by
+    C loops (split, slices, count, map, list comparison), whatever k: every "*k" header is
+    checked by one slice + count, then, with those deleted, the list alternates "$<len>"
+    header / argument and one comparison checks every header against the length of the part
+    after it -- which proves ``data`` is byte for byte the canonical encoding of the commands
+    returned (an argument holding CRLF fails the check and the caller takes the full parser)."""
     end = len(parts) - 1
     if parts[end]:
         return None
     head = parts[0]
     k = _MBULK_COUNT(head)
-    if not k or k > 64:
+    if not k:
         return None
     step = 2 * k + 1
     m, rem = divmod(end, step)
     if rem or parts[0:end:step].count(head) != m:
         return None
-    cols = []
+    del parts[end]
+    del parts[::step]
+    args = parts[1::2]
     try:
-        for o in range(1, step, 2):
-            col = parts[o + 1:end:step]
-            if parts[o:end:step] != list(map(_BULK_B_at, map(len, col))):
-                return None
-            cols.append(col)
+        if parts[0::2] != list(map(_BULK_B_at, map(len, args))):
+            return None
     except IndexError:      # an argument of 10000 bytes or more
         return None
-    return cols
+    return k, args
+
+
+def parse_uniform(data):
+    """Argument columns (``cols[i]`` = argument i of every command) of a pipeline of complete
+    commands that all have the same number of arguments (what redis-benchmark and most batch
+    writers send), or None when ``data`` is anything else (the caller then uses hiredis or
+    the Python parser).  See _uniform."""
+    r = _uniform(data.split(b"\r\n"))
+    if r is None:
+        return None
+    k, args = r
+    return [args[i::k] for i in range(k)]
+
+
+def parse_fast(data):
+    """parse_simple and parse_uniform with one split: the argv (a list) when ``data`` is one
+    canonical command, a tuple of argument columns when it is a uniform pipeline of two or
+    more, else None."""
+    parts = data.split(b"\r\n")
+    n = len(parts)
+    try:
+        if n == 6:
+            if (parts[0] == b"*2" and not parts[5] and parts[1] == _BULK_B[len(parts[2])]
+                    and parts[3] == _BULK_B[len(parts[4])]):
+                return [parts[2], parts[4]]
+            return None
+        elif n == 8:
+            if (parts[0] == b"*3" and not parts[7] and parts[1] == _BULK_B[len(parts[2])]
+                    and parts[3] == _BULK_B[len(parts[4])] and parts[5] == _BULK_B[len(parts[6])]):
+                return [parts[2], parts[4], parts[6]]
+            return None
+        elif n == 4:
+            if parts[0] == b"*1" and not parts[3] and parts[1] == _BULK_B[len(parts[2])]:
+                return [parts[2]]
+            return None
+    except IndexError:      # an argument of 10000 bytes or more
+        return None
+    r = _uniform(parts)
+    if r is None:
+        return None
+    k, args = r
+    if len(args) == k:
+        return args
+    return tuple([args[i::k] for i in range(k)])
 
 
 class FastRequestParser:

@@ -20,7 +20,7 @@ from time import time as _time, time_ns as _time_ns
 from ..clock import Clock
 from ..commands.dispatch import execute, execute_batch
 from ..protocol.encoder import OK, encode, encode_into
-from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError, parse_simple
+from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError, parse_fast
 from ..protocol.replies import ReplyError
 from .client import Client, REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP
 
@@ -127,10 +127,15 @@ class EmberProtocol(asyncio.Protocol):
         c.last_interaction = _time()   # the network layer always runs on the real clock
         parser = self.parser
         if not parser._size and not parser._py_active and c.blocked is None and not c.paused:
-            cmds = parse_simple(data)   # -P 1: one small canonical command, no hiredis
-            if cmds is not None:
-                self.run_one(c, cmds[0])
-                return
+            # one canonical command (-P 1) or a pipeline of one command shape: no hiredis
+            r = parse_fast(data)
+            if r is not None:
+                if type(r) is list:
+                    self.run_one(c, r)
+                    return
+                if c.authenticated:
+                    self.run_uniform(c, r)
+                    return
         parser.feed(data)
         if c.blocked is not None or c.paused:
             self._check_qbuf(c)
@@ -179,6 +184,27 @@ class EmberProtocol(asyncio.Protocol):
                 c.reply_mode = REPLY_SKIP
             elif mode == REPLY_SKIP:
                 c.reply_mode = REPLY_ON
+            data = b"".join(out)
+        self._deliver(c, data)
+
+    def run_uniform(self, c, cols):
+        """process() for a read holding exactly a pipeline of one command shape (argument
+        columns ``cols``): one batch handler call when execute_batch takes it, else the
+        commands one by one."""
+        server = self.server
+        server.now_ms = _time_ns() // 1000000 if self.net.real_clock else server.clock_ms()
+        out = []
+        c.pending_buf = out
+        try:
+            data = execute_batch(c, cols)
+        finally:
+            c.pending_buf = None
+        if data is None:
+            self.process(list(map(list, zip(*cols))))
+            return
+        c.tot_cmds += len(cols[0])
+        if out:
+            out.append(data)
             data = b"".join(out)
         self._deliver(c, data)
 
