@@ -34,8 +34,18 @@ CASES = {
     "mset": [("MSET", "a", "1", "b", "2"), ("MSET", "b", "3", "ttl", "4"), ("MSET", "c", "5", "c", "6")],
     "incr": [("INCR", k) for k in ["a", "a", "new", "b", "n", "big", "big", "list", "ttl", "z", "e", "new"]],
     "decr": [("DECR", k) for k in ["a", "new", "n", "b", "new"]],
+    # one key repeated: the hot-counter path (one parse, replies by C loops)
+    "incr_same_key": [("INCR", "a")] * 16,
+    "incr_same_new_key": [("INCR", "new")] * 5,
+    "decr_same_key_through_zero": [("DECR", "a")] * 4,
+    "incr_same_key_not_a_number": [("INCR", "b")] * 3,
+    "incr_same_key_leading_zero": [("INCR", "z")] * 3,
+    "incr_same_key_overflow": [("INCR", "big")] * 3,
+    "incr_same_key_ttl": [("INCR", "ttl")] * 3,
+    "get_same_key": [("GET", "a")] * 16,
+    "mset_wide": [("MSET",) + tuple(x for i in range(10) for x in ("k%d" % i, "v%d" % j)) for j in range(4)],
 }
-CHECK = ["a", "b", "c", "n", "big", "ttl", "new", "list", "z", "e", "ba"]
+CHECK = ["a", "b", "c", "n", "big", "ttl", "new", "list", "z", "e", "ba", "k0", "k9"]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
