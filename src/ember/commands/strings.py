@@ -275,12 +275,16 @@ def mset(c, argv):
     server = c.server
     if server.notifier is None and not server.key_hooks:
         # nobody listens for changes: plain dict stores (what db.set does, minus the hooks)
-        data, atime, expires, now = db.data, db.atime, db.expires, db.lru_clock()
-        for i in range(1, len(argv), 2):
-            k = argv[i]
-            data[k] = argv[i + 1]
-            atime[k] = now
-            if expires:
+        # (C loops: zip over one iterator pairs key/value in order, so a repeated key ends
+        # with its last value, as one by one)
+        pairs = iter(argv)
+        next(pairs)
+        db.data.update(zip(pairs, pairs))
+        keys = argv[1::2]
+        db.atime.update(dict.fromkeys(keys, db.lru_clock()))
+        expires = db.expires
+        if expires and not expires.keys().isdisjoint(keys):
+            for k in keys:
                 expires.pop(k, None)
     else:
         for i in range(1, len(argv), 2):
