@@ -26,6 +26,7 @@ SETUP = [("SET", "a", "1"), ("SET", "b", "hello"), ("SET", "n", "-5"), ("SET", "
 
 CASES = {
     "get_hits": [("GET", k) for k in ["a", "b", "a", "e", "long", "n"]],
+    "get_all_misses": [("GET", k) for k in ["nope", "nope2", "nope"]],
     "get_misses": [("GET", k) for k in ["a", "nope", "b", "nope2"]],
     "get_wrongtype": [("GET", k) for k in ["a", "list", "b"]],
     "get_ttl_key": [("GET", k) for k in ["a", "ttl", "b"]],

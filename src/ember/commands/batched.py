@@ -28,6 +28,7 @@ _flat = chain.from_iterable
 
 _ONLY_BYTES = frozenset((bytes,))
 _BYTES_OR_NONE = frozenset((bytes, type(None)))
+_ONLY_NONE = frozenset((type(None),))
 _INT_REPLY = b":%d\r\n"
 
 
@@ -44,8 +45,11 @@ def get_batch(c, cols):
     if expires and not expires.keys().isdisjoint(keys):
         return None                         # lazy expiry: leave it to GET itself
     vals = list(map(db.data.get, keys))
-    kinds = set(map(type, vals))
     m = len(vals)
+    kinds = set(map(type, vals))
+    if kinds == _ONLY_NONE:                 # all misses: no access time to record
+        server.stats.keyspace_misses += m
+        return (b"_\r\n" if c.resp3 else b"$-1\r\n") * m
     if kinds == _ONLY_BYTES:
         data = bulk_strings(vals)
         db.atime.update(dict.fromkeys(keys, db.lru_clock()))
