@@ -18,9 +18,12 @@ SET, the per-command Python loop itself: the columns go through C-level map/zip/
 
 from itertools import chain
 
+from ..datatypes.hashtype import Hash
 from ..datatypes.listtype import ListValue
+from ..datatypes.settype import Set
 from ..datatypes.zset import ADDED, ZSet
-from ..protocol.encoder import bulk_strings, encode
+from ..keyspace.blocking import parse_timeout
+from ..protocol.encoder import bulk_strings, encode, encode_into, format_doubles
 from ..protocol.replies import ReplyError
 from .registry import batch
 
@@ -256,3 +259,266 @@ def lpush_batch(c, cols):
 @batch("rpush")
 def rpush_batch(c, cols):
     return _push_batch(c, cols, False)
+
+
+# ---- collections: pops, HSET, SADD, reads repeated ------------------------------------------
+# The writes below take only keys that exist with the right type, have no TTL and stay
+# non-empty through the whole batch (no deletion, no new key, so no blocked client can be
+# waiting on them and no encoding is chosen afresh); anything else is declined.
+
+
+def _existing(data, keys, cls, need=None):
+    """True when every key of ``keys`` holds a ``cls`` value and, with ``need``, more than
+    as many elements as the batch removes from it (each key still holds one at the end)."""
+    get = data.get
+    if need is None:
+        for k in set(keys):
+            if type(get(k)) is not cls:
+                return False
+        return True
+    m = len(keys)
+    k0 = keys[0]
+    if keys.count(k0) == m:
+        v = get(k0)
+        return type(v) is cls and len(v) > m
+    counts = {}
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    for k, n in counts.items():
+        v = get(k)
+        if type(v) is not cls or len(v) <= n:
+            return False
+    return True
+
+
+def _touch(db, keys):
+    lru = db.lru_clock()
+    if len(keys) > 1 and keys.count(keys[0]) == len(keys):
+        db.atime[keys[0]] = lru
+    else:
+        db.atime.update(dict.fromkeys(keys, lru))
+
+
+def _list_pop_batch(c, cols, left):
+    """``LPOP/RPOP key`` repeated on lists that keep at least one element."""
+    keys = _quiet_untimed_keys(c, cols, 2)
+    if keys is None:
+        return None
+    db = c.db
+    data = db.data
+    if not _existing(data, keys, ListValue, True):
+        return None
+    _touch(db, keys)
+    m = len(keys)
+    k0 = keys[0]
+    if keys.count(k0) == m:
+        # one list: a counted pop (its encoding check at the end gives the same result as
+        # one per pop: the shrink condition only becomes true as the list shrinks)
+        lv = data[k0]
+        vals = lv.lpop(m) if left else lv.rpop(m)
+    else:
+        vals = [data[k].pop_one(left) for k in keys]
+    c.server.dirty += m
+    return bulk_strings(vals)
+
+
+@batch("lpop")
+def lpop_batch(c, cols):
+    return _list_pop_batch(c, cols, True)
+
+
+@batch("rpop")
+def rpop_batch(c, cols):
+    return _list_pop_batch(c, cols, False)
+
+
+def _zpop_replies(pairs, head, resp3):
+    """The replies of single pops: ``head`` (``*2``, or ``*3`` and the key) then member and
+    score, as the encoder writes ``[m, s]`` / ``[key, m, s]``."""
+    ss = format_doubles([s for _m, s in pairs])
+    if resp3:
+        fmt = head + b"$%d\r\n%b\r\n,%b\r\n"
+        return b"".join([fmt % (len(m), m, s) for (m, _s), s in zip(pairs, ss)])
+    fmt = head + b"$%d\r\n%b\r\n$%d\r\n%b\r\n"
+    return b"".join([fmt % (len(m), m, len(s), s) for (m, _s), s in zip(pairs, ss)])
+
+
+def _zpop_batch(c, keys, maximum):
+    db = c.db
+    data = db.data
+    if not _existing(data, keys, ZSet, True):
+        return None
+    _touch(db, keys)
+    m = len(keys)
+    k0 = keys[0]
+    if keys.count(k0) == m:
+        pop = data[k0].pop_one
+        pairs = [pop(maximum) for _ in range(m)]
+    else:
+        pairs = [data[k].pop_one(maximum) for k in keys]
+    c.server.dirty += m
+    return pairs
+
+
+def _zpop_plain(c, cols, maximum):
+    """``ZPOPMIN/ZPOPMAX key`` repeated on zsets that keep at least one member."""
+    keys = _quiet_untimed_keys(c, cols, 2)
+    if keys is None:
+        return None
+    pairs = _zpop_batch(c, keys, maximum)
+    if pairs is None:
+        return None
+    return _zpop_replies(pairs, b"*2\r\n", c.resp3)
+
+
+@batch("zpopmin")
+def zpopmin_batch(c, cols):
+    return _zpop_plain(c, cols, False)
+
+
+@batch("zpopmax")
+def zpopmax_batch(c, cols):
+    return _zpop_plain(c, cols, True)
+
+
+def _bzpop_batch(c, cols, maximum):
+    """``BZPOPMIN/BZPOPMAX key timeout`` (one key) repeated on zsets that keep at least one
+    member: none of them blocks, each pops like ZPOPMIN/ZPOPMAX and answers with the key."""
+    keys = _quiet_untimed_keys(c, cols, 3)
+    if keys is None:
+        return None
+    try:
+        for t in set(cols[2]):
+            parse_timeout(t)
+    except (ReplyError, TypeError):         # an invalid timeout: its error, one by one
+        return None
+    k0 = keys[0]
+    if keys.count(k0) != len(keys):
+        return None
+    pairs = _zpop_batch(c, keys, maximum)
+    if pairs is None:
+        return None
+    return _zpop_replies(pairs, b"*3\r\n$%d\r\n%b\r\n" % (len(k0), k0), c.resp3)
+
+
+@batch("bzpopmin")
+def bzpopmin_batch(c, cols):
+    return _bzpop_batch(c, cols, False)
+
+
+@batch("bzpopmax")
+def bzpopmax_batch(c, cols):
+    return _bzpop_batch(c, cols, True)
+
+
+@batch("hset")
+def hset_batch(c, cols):
+    """``HSET key field value`` repeated into existing hashes without field TTLs (what
+    hashes.hset does for that form, minus the per-command dispatch)."""
+    keys = _quiet_untimed_keys(c, cols, 4)
+    if keys is None:
+        return None
+    db = c.db
+    data = db.data
+    get = data.get
+    for k in set(keys):
+        h = get(k)
+        if type(h) is not Hash or h.fx is not None:
+            return None
+    _touch(db, keys)
+    cfg = c.server.config
+    out = [b":1\r\n" if data[k].set(f, v, cfg) else b":0\r\n"
+           for k, f, v in zip(keys, cols[2], cols[3])]
+    c.server.dirty += len(keys)
+    return b"".join(out)
+
+
+@batch("sadd")
+def sadd_batch(c, cols):
+    """``SADD key member`` repeated into existing sets."""
+    keys = _quiet_untimed_keys(c, cols, 3)
+    if keys is None:
+        return None
+    db = c.db
+    data = db.data
+    if not _existing(data, keys, Set):
+        return None
+    _touch(db, keys)
+    cfg = c.server.config
+    out = [b":1\r\n" if data[k].add(mb, cfg) else b":0\r\n" for k, mb in zip(keys, cols[2])]
+    c.server.dirty += out.count(b":1\r\n")
+    return b"".join(out)
+
+
+@batch("spop")
+def spop_batch(c, cols):
+    """``SPOP key`` repeated on sets that keep at least one member (the same random picks
+    as one by one: one draw per pop, in order)."""
+    keys = _quiet_untimed_keys(c, cols, 2)
+    if keys is None:
+        return None
+    db = c.db
+    data = db.data
+    if not _existing(data, keys, Set, True):
+        return None
+    _touch(db, keys)
+    m = len(keys)
+    k0 = keys[0]
+    if keys.count(k0) == m:
+        pop = data[k0].pop_random
+        vals = [pop() for _ in range(m)]
+    else:
+        vals = [data[k].pop_random() for k in keys]
+    c.server.dirty += m
+    return bulk_strings(vals)
+
+
+def _read_batch(c, cols):
+    """A read-only command repeated (ZRANGE, LRANGE), its arity already checked: identical
+    commands are answered once and the reply repeated; different ones run their handler in
+    turn (without the per-command dispatch).  Keys with a TTL are left to the commands (lazy
+    expiry).  Nothing but access times changes, so declining after a handler ran is fine."""
+    expires = c.db.expires
+    if expires and not expires.keys().isdisjoint(cols[1]):
+        return None
+    server = c.server
+    spec = server.commands[cols[0][0]]
+    handler = spec.handler
+    resp3 = c.resp3
+    m = len(cols[0])
+    if all(col.count(col[0]) == m for col in cols[1:]):
+        try:
+            reply = handler(c, [col[0] for col in cols])
+        except Exception:                   # errors are counted per command: one by one
+            return None
+        return encode(reply, resp3) * m
+    out = []
+    errors = []
+    try:
+        for argv in zip(*cols):
+            try:
+                reply = handler(c, list(argv))
+            except ReplyError as e:
+                errors.append(e.message)
+                reply = ReplyError(e.message)
+            encode_into(out, reply, resp3)
+    except Exception:                       # a bug: let execute() report it, one by one
+        return None
+    for msg in errors:
+        spec.failed_calls += 1
+        server.error_reply(msg)             # the error stats
+    return b"".join(out)
+
+
+@batch("zrange")
+def zrange_batch(c, cols):
+    if len(cols) < 4:                       # arity -4
+        return None
+    return _read_batch(c, cols)
+
+
+@batch("lrange")
+def lrange_batch(c, cols):
+    if len(cols) != 4:
+        return None
+    return _read_batch(c, cols)
