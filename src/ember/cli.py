@@ -85,6 +85,8 @@ def run(config):
         log.warning("Warning: no config file specified, using the default config. In order to specify "
                     "a config file use ember-server /path/to/ember.conf")
     from .commands.acl import AclStartupError
+    from .server.app import tune_malloc
+    tune_malloc()
     try:
         server = Server(config, logger=log)
     except AclStartupError as e:     # bad 'user' directives or ACL file: Redis exits too
