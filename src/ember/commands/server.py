@@ -152,6 +152,8 @@ def _flush_db(server, db):
     touch_all_watched_in_db(server, db)
     n = db.clear()
     server.dirty += n
+    if n:
+        server._shrink_trim = True      # the cron gives the freed pages back (shrink_tables)
     return n
 
 
