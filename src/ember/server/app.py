@@ -282,6 +282,10 @@ class Server:
         for hook in self.subsystems.get("cron", ()):   # per-subsystem periodic work
             hook(self)
         self.cron_ticks = getattr(self, "cron_ticks", 0) + 1
+        if self.cron_ticks % 600 == 0:
+            # big values freed by DEL/overwrites stay in the heap (tune_malloc): once a
+            # minute or so, malloc_trim gives free pages back, in a thread
+            self._shrink_trim = True
         if self._shrink_grave or self.cron_ticks % 10 == 0:
             self.shrink_tables()
         timeout = self.config.timeout
