@@ -27,9 +27,27 @@ def test_setbit_getbit(ember):
         ember.execute("SETBIT", "h", "1", "1")
 
 
-def test_bitcount_long_values(ember):
-    """Long ranges take the translate + Adler-32 path (chunks of 8190 bytes, 1 MB slices):
-    compare with a plain big-int count, ranges crossing the chunk edges, all-ones chunks."""
+@pytest.mark.parametrize("numpy_path", [True, False])
+def test_bitcount_long_values(ember, numpy_path):
+    """Long ranges take numpy's bitwise_count when numpy is there (8-byte words, the tail
+    by int.bit_count), else the translate + Adler-32 path (chunks of 8190 bytes, 1 MB
+    slices): compare with a plain big-int count, ranges crossing the chunk edges and
+    unaligned starts/ends, all-ones chunks."""
+    import random
+
+    from ember.datatypes import bitops
+    bitops.use_numpy(numpy_path)
+    try:
+        _bitcount_long_values(ember)
+        if not numpy_path:
+            assert bitops._np_words is False
+        elif getattr(pytest.importorskip("numpy"), "bitwise_count", None) is not None:
+            assert callable(bitops._np_words)   # the numpy path really ran
+    finally:
+        bitops.use_numpy(True)
+
+
+def _bitcount_long_values(ember):
     import random
     rng = random.Random(5)
     value = rng.randbytes(3 * 8190 + 77) + b"\xff" * (2 * 8190 + 3)
@@ -40,7 +58,8 @@ def test_bitcount_long_values(ember):
         return int.from_bytes(value[a:b + 1], "big").bit_count()
 
     assert ember.execute("BITCOUNT", "big") == ref(0, n - 1)
-    cases = [(0, 8189), (0, 8190), (8189, 8190 * 2), (255, 300), (1, n - 2), (8190 * 3, n - 1)]
+    cases = [(0, 8189), (0, 8190), (8189, 8190 * 2), (255, 300), (1, n - 2), (8190 * 3, n - 1),
+             (3, 2050), (7, 2054), (1, 2048), (0, 2047), (5, 2046)]
     cases += [tuple(sorted((rng.randrange(n), rng.randrange(n)))) for _ in range(20)]
     for a, b in cases:
         assert ember.execute("BITCOUNT", "big", str(a), str(b)) == ref(a, b), (a, b)

@@ -35,12 +35,43 @@ except ImportError:   # a Python built without zlib: the int path below does it 
     _adler32 = None
 
 _POPCNT = bytes(bin(b).count("1") for b in range(256))
+
+# numpy (an optional accelerator, not a dependency): numpy.bitwise_count over 64-bit words
+# is a SIMD popcount, ~100k instructions for 64 KB against ~850k for translate + Adler-32.
+# Imported on the first long count only (the import takes ~0.1 s), so a server that never
+# counts a long range never loads it.  None: not tried yet; False: unavailable.
+NUMPY_MIN = 2048
+_np_words = None
+
+
+def _load_numpy():
+    global _np_words
+    try:
+        import numpy as np
+        bc = np.bitwise_count
+    except (ImportError, AttributeError):   # no numpy, or numpy < 2.0
+        _np_words = False
+        return
+    fb = np.frombuffer
+    u64 = np.uint64
+
+    def words(v, start, nwords):
+        """Set bits in the ``nwords`` 8-byte words of ``v`` from byte ``start``."""
+        return int(bc(fb(v, u64, nwords, start)).sum(dtype=u64))
+    _np_words = words
+
+
+def use_numpy(on: bool):
+    """Tests: force the numpy path off (False) or back to its lazy default (True)."""
+    global _np_words
+    _np_words = None if on else False
 _ADLER_CHUNK = 8190      # 8 * 8190 < 65521: a chunk's byte sum never wraps Adler-32's A
 _BIG_CHUNK = 128 * _ADLER_CHUNK
 
 
 def popcount(v, start: int = 0, end: int = None) -> int:
-    """Number of set bits in bytes [start, end).
+    """Number of set bits in bytes [start, end) (numpy's bitwise_count from NUMPY_MIN bytes
+    when numpy is installed, see above).
 
     Short ranges: ``int.from_bytes(...).bit_count()``.  Long ones: ``translate`` maps each
     byte to its bit count, and Adler-32's first sum (started at 0) adds those up in C; a
@@ -51,7 +82,19 @@ def popcount(v, start: int = 0, end: int = None) -> int:
     n = end - start
     if n <= 0:
         return 0
-    if n < 256 or _adler32 is None:
+    if n < 256:
+        return int.from_bytes(v[start:end], "little").bit_count()
+    if n >= NUMPY_MIN:
+        if _np_words is None:
+            _load_numpy()
+        if _np_words is not False:
+            nw = n >> 3
+            mid = start + (nw << 3)
+            total = _np_words(v, start, nw)
+            if mid < end:
+                total += int.from_bytes(v[mid:end], "little").bit_count()
+            return total
+    if _adler32 is None:
         return int.from_bytes(v[start:end], "little").bit_count()
     total = 0
     ad = _adler32
