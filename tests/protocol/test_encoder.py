@@ -70,6 +70,24 @@ def test_stream_entry_arrays(entries, odd, resp3):
     assert encode(nested, resp3) == reference(nested, resp3)
 
 
+_uniform_entries = st.integers(0, 4).flatmap(
+    lambda m: st.lists(st.tuples(_bytes, st.lists(_bytes, min_size=m, max_size=m)).map(list),
+                       min_size=1, max_size=12))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_uniform_entries, st.lists(_odd_entry, max_size=2), st.booleans())
+def test_stream_entry_arrays_uniform(entries, odd, resp3):
+    """Entries with the same number of fields (the column-wise path), alone, nested as
+    XREAD replies, and with one odd element in the array."""
+    assert encode(entries, resp3) == reference(entries, resp3)
+    mixed = entries + odd
+    assert encode(mixed, resp3) == reference(mixed, resp3)
+    nested = [[b"key", entries], [b"key2", mixed]]
+    assert encode(nested, resp3) == reference(nested, resp3)
+    assert encode([[b"k", entries]], resp3) == reference([[b"k", entries]], resp3)
+
+
 @given(st.lists(_floats, max_size=30))
 def test_format_doubles_is_format_double(ds):
     assert format_doubles(ds) == [format_double(d) for d in ds]

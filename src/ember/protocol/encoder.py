@@ -109,10 +109,45 @@ def _scored_pairs(v):
         return None
 
 
+_entry_head = b"*2\r\n$%d\r\n%b\r\n*%d".__mod__
+_LIST_ONLY = {list}
+_BYTES_ONLY = {bytes}
+
+
 def _entry_pairs(v):
     """The elements of ``[[id, [field, value, ...]], ...]`` (stream entries: XRANGE, XREAD,
     XREADGROUP, XCLAIM...) with byte strings only, encoded (the same bytes in RESP2 and
-    RESP3); None for any other shape."""
+    RESP3); None for any other shape.  When every entry has the same number of fields (the
+    usual case) the tokens are laid out by slice assignments, one per field column, and
+    joined once: no Python loop per entry."""
+    if {*map(type, v)} != _LIST_ONLY or {*map(len, v)} != {2}:
+        return None
+    ids, fvs = zip(*v)
+    if {*map(type, ids)} != _BYTES_ONLY or {*map(type, fvs)} != _LIST_ONLY:
+        return None
+    widths = list(map(len, fvs))
+    m = widths[0]
+    if widths.count(m) == len(widths):
+        flat = list(_chain(fvs))
+        if flat and type(flat[0]) is not bytes:    # e.g. XREAD's [[key, entries]]
+            return None
+        try:
+            try:
+                heads = list(map(_bulk_head, map(len, flat)))
+            except IndexError:      # a value of 10000 bytes or more
+                heads = [b"$%d" % len(x) for x in flat]
+        except TypeError:       # an element without a length (None, an int...)
+            return None
+        k = 1 + 2 * m
+        toks = [b""] * (len(ids) * k + 1)
+        toks[0:-1:k] = map(_entry_head, zip(map(len, ids), ids, widths))
+        for j in range(m):
+            toks[1 + 2 * j:-1:k] = heads[j::m]
+            toks[2 + 2 * j:-1:k] = flat[j::m]
+        try:
+            return b"\r\n".join(toks)
+        except TypeError:       # an element that is not bytes-like
+            return None
     parts = []
     app = parts.append
     try:
