@@ -146,6 +146,32 @@ def _entries(items):
     return [[id_bytes(i), list(fv)] for i, fv in items]
 
 
+_id_fmts = {}       # n -> b"%d-%d\n...%d-%d" (n IDs)
+_ms_of = (64).__rrshift__
+_seq_of = U64.__and__
+
+
+def ids_bytes(ids) -> list:
+    """``[id_bytes(i) for i in ids]`` in C loops: one %-format of all the halves."""
+    n = len(ids)
+    if not n:
+        return []
+    fmt = _id_fmts.get(n)
+    if fmt is None:
+        fmt = b"\n".join([b"%d-%d"] * n)
+        if n <= 1024:
+            _id_fmts[n] = fmt
+    halves = [0] * (2 * n)
+    halves[0::2] = map(_ms_of, ids)
+    halves[1::2] = map(_seq_of, ids)
+    return (fmt % tuple(halves)).split(b"\n")
+
+
+def _entries_of(ids, fvs) -> list:
+    """Reply entries ``[[id, [f, v, ...]], ...]`` from parallel lists (Stream.span)."""
+    return list(map(list, zip(ids_bytes(ids), map(list, fvs))))
+
+
 def _signal_ready(c, key):
     try:
         from ..keyspace import blocking
@@ -383,6 +409,8 @@ def _range(c, argv, rev):
         return []
     if count == 0:
         return NULL_ARRAY
+    if not rev:
+        return _entries_of(*s.span(lo, hi, count if count is not None else len(s)))
     return _entries(s.range(lo, hi, count, rev))
 
 
@@ -562,7 +590,8 @@ class _ReadReq:
                     continue
                 if gt == MAX_ID:
                     continue
-                out.append((key, _entries(s.range(_incr(gt), MAX_ID, count))))
+                out.append((key, _entries_of(*s.span(_incr(gt), MAX_ID,
+                                                     count if count is not None else len(s)))))
         if not out:
             return None
         if c.resp3:
@@ -604,12 +633,28 @@ def _serve_new(s, g, cons, gt, count, now, noack, key, props):
 
 def _serve_history(s, g, cons, gt, count, now, key, props):
     """``props`` is None when nothing propagates (no argv is built then)."""
+    pend = cons.pending
+    p = pend.bisect_left(_incr(gt) if gt != MAX_ID else MAX_ID)
+    ids = list(pend.islice(p, p + count if count is not None else None))
+    if not ids:
+        return []
+    eids, fvs = s.span(ids[0], ids[-1], len(ids))
+    if eids == ids:     # every entry still in the stream (no XDEL/trim since delivery)
+        for rec in map(g.pel.__getitem__, ids):
+            rec[1] = now
+            rec[2] += 1
+        if props is not None:
+            pel = g.pel
+            props.extend([_claim_argv(key, g, i, pel[i]) for i in ids])
+        return _entries_of(eids, fvs)
+    return _serve_history_slow(s, g, ids, now, key, props)
+
+
+def _serve_history_slow(s, g, ids, now, key, props):
     out = []
     pel = g.pel
     get = s.get
-    for i in cons.pending.irange(_incr(gt) if gt != MAX_ID else MAX_ID, MAX_ID):
-        if count is not None and len(out) >= count:
-            break
+    for i in ids:
         fv = get(i)
         if fv is None:
             out.append([id_bytes(i), NULL_ARRAY])

@@ -407,6 +407,36 @@ class Stream:
                 p = len(nodes[k].ids) - 1
         return out
 
+    def span(self, lo, hi, count):
+        """(ids, fvs): two lists with the entries lo <= id <= hi, ascending, at most
+        ``count`` -- what ``range`` gives, copied node by node with slices."""
+        ids_out = []
+        fvs_out = []
+        if lo > hi or not self.length or count <= 0:
+            return ids_out, fvs_out
+        k, p = self._locate(lo)
+        nodes = self._nodes
+        nn = len(nodes)
+        while k < nn:
+            n = nodes[k]
+            nids = n.ids
+            q = len(nids)
+            room = count - len(ids_out)
+            if q - p > room:
+                q = p + room
+            if nids[q - 1] > hi:
+                q = bisect_right(nids, hi, p, q)
+                ids_out += nids[p:q]
+                fvs_out += n.fvs[p:q]
+                break
+            ids_out += nids[p:q]
+            fvs_out += n.fvs[p:q]
+            if len(ids_out) >= count:
+                break
+            k += 1
+            p = 0
+        return ids_out, fvs_out
+
     def first_entry(self):
         if not self._nodes:
             return None
