@@ -146,25 +146,10 @@ def _entries(items):
     return [[id_bytes(i), list(fv)] for i, fv in items]
 
 
-_id_fmts = {}       # n -> b"%d-%d\n...%d-%d" (n IDs)
-_ms_of = (64).__rrshift__
-_seq_of = U64.__and__
-
-
 def ids_bytes(ids) -> list:
-    """``[id_bytes(i) for i in ids]`` in C loops: one %-format of all the halves."""
-    n = len(ids)
-    if not n:
-        return []
-    fmt = _id_fmts.get(n)
-    if fmt is None:
-        fmt = b"\n".join([b"%d-%d"] * n)
-        if n <= 1024:
-            _id_fmts[n] = fmt
-    halves = [0] * (2 * n)
-    halves[0::2] = map(_ms_of, ids)
-    halves[1::2] = map(_seq_of, ids)
-    return (fmt % tuple(halves)).split(b"\n")
+    """``[id_bytes(i) for i in ids]`` inlined (a comprehension measured faster than one
+    %-format of all the halves built with map)."""
+    return [b"%d-%d" % (i >> 64, i & U64) for i in ids]
 
 
 def _entries_of(ids, fvs) -> list:
@@ -611,9 +596,9 @@ def _setid_argv(key, g):
 
 def _serve_new(s, g, cons, gt, count, now, noack, key, props):
     """``props`` is None when nothing propagates (no argv is built then)."""
-    items = s.range(_incr(gt), MAX_ID, count)
+    ids, fvs = s.span(_incr(gt), MAX_ID, count if count is not None else len(s))
     claims = []
-    for i, _ in items:
+    for i in ids:
         s.note_delivered(g, i)
         if not noack:
             g.add_pending(i, cons, now)
@@ -626,9 +611,9 @@ def _serve_new(s, g, cons, gt, count, now, noack, key, props):
         for a in claims:
             a[-1] = last
         props.extend(claims)
-        if items:
+        if ids:
             props.append(_setid_argv(key, g))
-    return _entries(items)
+    return _entries_of(ids, fvs)
 
 
 def _serve_history(s, g, cons, gt, count, now, key, props):

@@ -17,14 +17,15 @@ back (except through XSETID, which checks); ``max_deleted`` is only raised by XD
 
 Consumer groups: ``groups`` maps name -> ``Group``; a group's PEL is a dict
 id -> [consumer name, delivery time ms, delivery count] with a sorted index of its IDs, and
-each ``Consumer`` keeps the sorted set of IDs it owns.  This module knows nothing of the
+each ``Consumer`` keeps the sorted set of IDs it owns (both zset's ``_Index``, a SortedList
+whose ``add`` is short when the ID goes at the end, as new deliveries do).  This module knows nothing of the
 protocol or the keyspace.
 """
 
 import re
 from bisect import bisect_left, bisect_right
 
-from sortedcontainers import SortedList
+from .zset import _Index as SortedIds   # SortedList with a short path for appends
 
 U64 = (1 << 64) - 1
 MAX_ID = (U64 << 64) | U64
@@ -139,11 +140,11 @@ class Consumer:
         self.name = name
         self.seen_time = seen_time
         self.active_time = active_time
-        self.pending = SortedList()
+        self.pending = SortedIds()
 
     def copy(self):
         c = Consumer(self.name, self.seen_time, self.active_time)
-        c.pending = SortedList(self.pending)
+        c.pending = SortedIds(self.pending)
         return c
 
 
@@ -155,13 +156,13 @@ class Group:
         self.last_id = last_id
         self.entries_read = entries_read
         self.pel = {}               # id -> [consumer name, delivery time, delivery count]
-        self.pel_ids = SortedList()
+        self.pel_ids = SortedIds()
         self.consumers = {}
 
     def copy(self):
         g = Group(self.name, self.last_id, self.entries_read)
         g.pel = {k: list(v) for k, v in self.pel.items()}
-        g.pel_ids = SortedList(self.pel_ids)
+        g.pel_ids = SortedIds(self.pel_ids)
         g.consumers = {k: c.copy() for k, c in self.consumers.items()}
         return g
 
