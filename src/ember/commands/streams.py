@@ -19,6 +19,7 @@ from .. import errors
 from ..datatypes.stream import (INVALID_ENTRIES_READ, MAX_ID, U64, Group, Stream, id_bytes,
                                 pack, unpack)
 from ..keyspace import notify as N
+from ..keyspace.blocking import signal_key_ready
 from ..protocol.replies import NULL_ARRAY, Map, ReplyError
 from .args import parse_int
 from .registry import command
@@ -158,13 +159,11 @@ def _entries_of(ids, fvs) -> list:
 
 
 def _signal_ready(c, key):
-    try:
-        from ..keyspace import blocking
-    except ImportError:
-        return
-    fn = getattr(blocking, "signal_key_ready", None)
-    if fn is not None:
-        fn(c.db, key)
+    """Wake clients blocked on ``key`` (blocking installs itself on the server on first
+    use: nothing to do before that)."""
+    m = getattr(c.server, "blocking", None)
+    if m is not None and m.by_key:
+        signal_key_ready(c.db, key)
 
 
 def _modified(c, key, n=1):
@@ -240,6 +239,9 @@ def _parse_trim(c, argv, i, xadd):
     return t, i
 
 
+_NO_TRIM = TrimArgs()    # XADD without options (read only)
+
+
 def _trim(s, t):
     if t.strategy == b"MAXLEN":
         return s.trim(maxlen=t.maxlen, approx=t.approx, limit=t.limit)
@@ -257,7 +259,11 @@ def _trim_rewrite(s, t):
 @command("xadd")
 def xadd(c, argv):
     """XADD key [NOMKSTREAM] [MAXLEN|MINID [=|~] threshold [LIMIT count]] *|id field value ..."""
-    t, i = _parse_trim(c, argv, 2, True)
+    a = argv[2]
+    if a == b"*" or a[:1].isdigit():    # no option (none starts so): the common form
+        t, i = _NO_TRIM, 2
+    else:
+        t, i = _parse_trim(c, argv, 2, True)
     nfv = len(argv) - i - 1
     if nfv < 2 or nfv % 2:
         raise ReplyError(errors.wrong_arity("xadd"))
