@@ -17,7 +17,7 @@ position changes as ``XGROUP SETID key group id ENTRIESREAD n``.
 
 from .. import errors
 from ..datatypes.stream import (INVALID_ENTRIES_READ, MAX_ID, U64, Group, Stream, id_bytes,
-                                pack, unpack)
+                                ids_from, pack, unpack)
 from ..keyspace import notify as N
 from ..keyspace.blocking import signal_key_ready
 from ..protocol.replies import NULL_ARRAY, Map, ReplyError
@@ -624,9 +624,7 @@ def _serve_new(s, g, cons, gt, count, now, noack, key, props):
 
 def _serve_history(s, g, cons, gt, count, now, key, props):
     """``props`` is None when nothing propagates (no argv is built then)."""
-    pend = cons.pending
-    p = pend.bisect_left(_incr(gt) if gt != MAX_ID else MAX_ID)
-    ids = list(pend.islice(p, p + count if count is not None else None))
+    ids = ids_from(cons.pending, _incr(gt) if gt != MAX_ID else MAX_ID, count)
     if not ids:
         return []
     eids, fvs = s.span(ids[0], ids[-1], len(ids))

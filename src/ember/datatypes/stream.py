@@ -133,6 +133,30 @@ class Node:
         return n + _lp_int(nf) + _lp_strs(fv) + _lp_int(2 * nf + 4)
 
 
+def ids_from(ids, lo, count):
+    """The first ``count`` (None: all) values >= ``lo`` of the sorted set ``ids`` (a
+    SortedList: read through its documented layout, sublists ``_lists`` and their maxima
+    ``_maxes``, so no positional index is built), as a list."""
+    maxes = ids._maxes
+    k = bisect_left(maxes, lo)
+    out = []
+    lists = ids._lists
+    nl = len(lists)
+    if k == nl:
+        return out
+    sub = lists[k]
+    p = bisect_left(sub, lo)
+    if count is None:
+        count = len(ids)
+    while True:
+        out += sub[p:p + count - len(out)]
+        k += 1
+        if len(out) >= count or k == nl:
+            return out
+        sub = lists[k]
+        p = 0
+
+
 class Consumer:
     __slots__ = ("name", "seen_time", "active_time", "pending")
 
