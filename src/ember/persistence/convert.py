@@ -216,7 +216,10 @@ if _StreamCls is not None:
         return s.to_model(StreamValue, StreamGroup, StreamConsumer, StreamPending)
 
     def _stream_from(sv, config):
-        node_max = getattr(config, "stream_node_max_entries", 100) if config is not None else 100
-        return _StreamCls.from_model(sv, node_max or 100)
+        # the configured node limits, as XADD would have built the nodes
+        if config is None:
+            return _StreamCls.from_model(sv, 100, 4096)
+        return _StreamCls.from_model(sv, getattr(config, "stream_node_max_entries", 100),
+                                     getattr(config, "stream_node_max_bytes", 4096))
 
     register("stream", _StreamCls, _stream_to, _stream_from)
