@@ -72,7 +72,7 @@ def test_stream_entry_arrays(entries, odd, resp3):
 
 _uniform_entries = st.integers(0, 4).flatmap(
     lambda m: st.lists(st.tuples(_bytes, st.lists(_bytes, min_size=m, max_size=m)).map(list),
-                       min_size=1, max_size=12))
+                       min_size=1, max_size=20))
 
 
 @settings(max_examples=300, deadline=None)

@@ -119,7 +119,18 @@ def _entry_pairs(v):
     XREADGROUP, XCLAIM...) with byte strings only, encoded (the same bytes in RESP2 and
     RESP3); None for any other shape.  When every entry has the same number of fields (the
     usual case) the tokens are laid out by slice assignments, one per field column, and
-    joined once: no Python loop per entry."""
+    joined once: no Python loop per entry (from 8 entries: below, the loop is cheaper)."""
+    e0 = v[0]       # a list (the caller checked)
+    if len(e0) == 2:
+        fv0 = e0[1]
+        if type(fv0) is list and fv0 and type(fv0[0]) is not bytes:
+            return None     # not entries, e.g. XREAD's [[key, entries]]
+    if len(v) >= 8:
+        return _entry_columns(v)
+    return _entry_loop(v)
+
+
+def _entry_columns(v):
     if {*map(type, v)} != _LIST_ONLY or {*map(len, v)} != {2}:
         return None
     ids, fvs = zip(*v)
@@ -129,7 +140,7 @@ def _entry_pairs(v):
     m = widths[0]
     if widths.count(m) == len(widths):
         flat = list(_chain(fvs))
-        if flat and type(flat[0]) is not bytes:    # e.g. XREAD's [[key, entries]]
+        if flat and type(flat[0]) is not bytes:
             return None
         try:
             try:
@@ -148,6 +159,10 @@ def _entry_pairs(v):
             return b"\r\n".join(toks)
         except TypeError:       # an element that is not bytes-like
             return None
+    return _entry_loop(v)
+
+
+def _entry_loop(v):
     parts = []
     app = parts.append
     try:
