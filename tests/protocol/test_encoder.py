@@ -100,3 +100,17 @@ def test_format_double_values():
     assert format_double(1e16) == b"10000000000000000" and format_double(1e17) == b"1e+17"
     assert format_double(math.inf) == b"inf" and format_double(-math.inf) == b"-inf"
     assert format_double(math.nan) == b"nan" and format_double(7) == b"7"
+
+
+def test_double_caches_stay_bounded_and_exact():
+    """The formatted-double caches (encoder._double_cache, _bulk_double_cache) are emptied
+    when full and give the same bytes before and after."""
+    from ember.protocol import encoder as E
+    ds = [i / 4 for i in range(3 * E._DOUBLE_CACHE_MAX)] + [-0.0, 0.0, math.inf, -math.inf]
+    for _ in range(2):
+        assert format_doubles(ds) == [format_double(d) for d in ds]
+        flat = [x for d in ds for x in (b"m", d)]
+        assert encode(flat) == reference(flat, False)
+        assert [encode(d) for d in ds[:50]] == [reference(d, False) for d in ds[:50]]
+        assert len(E._double_cache) <= E._DOUBLE_CACHE_MAX
+        assert len(E._bulk_double_cache) <= E._DOUBLE_CACHE_MAX

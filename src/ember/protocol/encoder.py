@@ -71,41 +71,84 @@ def format_double(d: float) -> bytes:
 
 
 _is_integer = float.is_integer
-_int_lines = {}          # n -> b"%d\n%d\n...%d" (n conversions)
+
+# Formatted doubles by value: scores repeat (a range read again, pops of neighbouring
+# integer scores), and a dict lookup costs far less than a float->int->digits conversion.
+# Keys are floats only (callers check); -0.0 == 0.0 share an entry, which is right since
+# both are written "0".  Emptied when full, so a stream of distinct scores keeps it small.
+_DOUBLE_CACHE_MAX = 8192
+_double_cache = {}
+_double_cached = _double_cache.get
+
+
+def _format_cached(d: float) -> bytes:
+    """format_double for a float, cached."""
+    if len(_double_cache) >= _DOUBLE_CACHE_MAX:
+        _double_cache.clear()
+    b = _double_cache[d] = format_double(d)
+    return b
 
 
 def format_doubles(ds) -> list:
-    """``[format_double(d) for d in ds]`` for a list or tuple of floats, in C loops when
-    every one is an integer below 1e17 in magnitude (the common case for scores).  Raises
-    TypeError when an element is not a float."""
-    n = len(ds)
-    if n and all(map(_is_integer, ds)) and -1e17 < min(ds) and max(ds) < 1e17:
-        fmt = _int_lines.get(n)
-        if fmt is None:
-            fmt = b"\n".join([b"%d"] * n)
-            if n <= 1024:
-                _int_lines[n] = fmt
-        return (fmt % tuple(ds)).split(b"\n")
-    return list(map(format_double, ds))
+    """``[format_double(d) for d in ds]`` for a list or tuple of floats: cached values by a
+    C loop, the rest computed (and cached).  Raises TypeError when an element is not a
+    number."""
+    out = list(map(_double_cached, ds))
+    if None in out:
+        cache = _double_cache
+        for i, b in enumerate(out):
+            if b is None:
+                d = ds[i]
+                b = out[i] = format_double(d)
+                if type(d) is float:
+                    if len(cache) >= _DOUBLE_CACHE_MAX:
+                        cache.clear()
+                    cache[d] = b
+    return out
 
 
 _FLOAT_ONLY = {float}
 
 
+_bulk_double_cache = {}     # float -> b"$<len>\r\n<digits>" (see _double_cache)
+_bulk_double_cached = _bulk_double_cache.get
+
+
+def _bulk_doubles(ds) -> list:
+    """The bulk-string forms of the floats ``ds``, without their final CRLF: cached
+    values by a C loop, the rest formatted (and cached)."""
+    out = list(map(_bulk_double_cached, ds))
+    if None in out:
+        cache = _bulk_double_cache
+        for i, b in enumerate(out):
+            if b is None:
+                d = ds[i]
+                s = format_double(d)
+                b = out[i] = b"$%d\r\n%b" % (len(s), s)
+                if len(cache) >= _DOUBLE_CACHE_MAX:
+                    cache.clear()
+                cache[d] = b
+    return out
+
+
 def _scored_pairs(v):
     """RESP2 bytes of the elements of ``[m1, s1, m2, s2, ...]`` with bulk-string members and
     float scores (ZRANGE WITHSCORES & co.): all C loops; None for any other shape."""
-    if len(v) & 1:
+    n = len(v)
+    if n & 1:
         return None
     ss = v[1::2]
-    if {*map(type, ss)} != _FLOAT_ONLY:     # format_double would take b"1.50" as 1.5
+    if {*map(type, ss)} != _FLOAT_ONLY:     # an int is not written as a bulk string
         return None
+    ms = v[0::2]
     try:
-        ss = format_doubles(ss)
-        vv = list(v)
-        vv[1::2] = ss
-        return bulk_strings(vv)
-    except TypeError:
+        heads = list(map(_bulk_head, map(len, ms)))
+        parts = [b""] * (n + (n >> 1) + 1)  # head, member, score per pair; one CRLF last
+        parts[0:-1:3] = heads
+        parts[1:-1:3] = ms
+        parts[2:-1:3] = _bulk_doubles(ss)
+        return b"\r\n".join(parts)
+    except (TypeError, IndexError):         # not bytes, or a member of 10000 bytes or more
         return None
 
 
@@ -239,7 +282,7 @@ def encode_into(out, v, resp3):
                 out.append(item)
                 out.append(b"\r\n")
             elif ti is float and not resp3:
-                s = format_double(item)
+                s = _double_cached(item) or _format_cached(item)
                 out.append(b"$%d\r\n%b\r\n" % (len(s), s))
             else:
                 encode_into(out, item, resp3)
@@ -248,7 +291,7 @@ def encode_into(out, v, resp3):
         out.append(bytes(v))
         out.append(b"\r\n")
     elif t is float:
-        s = format_double(v)
+        s = _double_cached(v) or _format_cached(v)
         if resp3:
             out.append(b",%b\r\n" % s)
         else:
