@@ -70,8 +70,6 @@ def format_double(d: float) -> bytes:
     return r.encode()
 
 
-_is_integer = float.is_integer
-
 # Formatted doubles by value: scores repeat (a range read again, pops of neighbouring
 # integer scores), and a dict lookup costs far less than a float->int->digits conversion.
 # Keys are floats only (callers check); -0.0 == 0.0 share an entry, which is right since
