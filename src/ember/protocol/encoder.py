@@ -79,14 +79,6 @@ _double_cache = {}
 _double_cached = _double_cache.get
 
 
-def _format_cached(d: float) -> bytes:
-    """format_double for a float, cached."""
-    if len(_double_cache) >= _DOUBLE_CACHE_MAX:
-        _double_cache.clear()
-    b = _double_cache[d] = format_double(d)
-    return b
-
-
 def format_doubles(ds) -> list:
     """``[format_double(d) for d in ds]`` for a list or tuple of floats: cached values by a
     C loop, the rest computed (and cached).  Raises TypeError when an element is not a
@@ -280,7 +272,7 @@ def encode_into(out, v, resp3):
                 out.append(item)
                 out.append(b"\r\n")
             elif ti is float and not resp3:
-                s = _double_cached(item) or _format_cached(item)
+                s = format_double(item)
                 out.append(b"$%d\r\n%b\r\n" % (len(s), s))
             else:
                 encode_into(out, item, resp3)
@@ -289,7 +281,7 @@ def encode_into(out, v, resp3):
         out.append(bytes(v))
         out.append(b"\r\n")
     elif t is float:
-        s = _double_cached(v) or _format_cached(v)
+        s = format_double(v)
         if resp3:
             out.append(b",%b\r\n" % s)
         else:
