@@ -36,7 +36,7 @@ except ImportError:   # a Python built without zlib: the int path below does it 
 
 _POPCNT = bytes(bin(b).count("1") for b in range(256))
 
-# numpy (an optional accelerator, not a dependency): numpy.bitwise_count over 64-bit words
+# numpy (a declared dependency, but ember still runs without it): numpy.bitwise_count over 64-bit words
 # is a SIMD popcount, ~100k instructions for 64 KB against ~850k for translate + Adler-32.
 # Imported on the first long count only (the import takes ~0.1 s), so a server that never
 # counts a long range never loads it.  None: not tried yet; False: unavailable.
