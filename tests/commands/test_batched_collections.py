@@ -14,6 +14,15 @@ from ember.embedded import Ember
 from ember.protocol.encoder import encode
 from helpers import RawConn, encode_command
 
+
+def ttl_of(conn, k):
+    """TTL's reply, positive values folded into one ("some TTL"): the two servers answer a
+    moment apart, and a loaded machine can move a fresh 100 s TTL across a rounding step."""
+    r = conn.call("TTL", k)
+    if r.startswith(b":") and int(r[1:-2]) > 0:
+        return b":<positive>\r\n"
+    return r
+
 SETUP = [
     ("RPUSH", "l1", "a", "b", "c", "d", "e"), ("RPUSH", "l2", "x" * 70, "y", "z"),
     ("RPUSH", "lone", "only"), ("RPUSH", "lbig") + tuple("v%d-%s" % (i, "x" * 40) for i in range(300)),
@@ -163,7 +172,7 @@ def test_batch_equals_redis(ember_shared, redis_oracle, name, resp):
             replies = pipeline(conn, CASES[name])
             state = []
             for k in KEYS:
-                state.append(conn.call("TTL", k))
+                state.append(ttl_of(conn, k))
                 if k[0] == "l":
                     state.append(conn.call("LRANGE", k, "0", "-1"))
                 elif k[0] == "z":
