@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 from ember.protocol.parser import (
-    FastRequestParser, ProtocolError, PyRequestParser, parse_simple, parse_uniform, split_args,
+    FastRequestParser, ProtocolError, PyRequestParser, parse_fast, parse_simple, parse_uniform,
+    split_args,
 )
 from helpers import ServerProcess, have_redis
 
@@ -370,6 +371,8 @@ def _exchange(port, data, wait=0.5):
                 out += x
         except socket.timeout:
             pass
+        except ConnectionResetError:    # closed with our input unread
+            closed = True
         return out, closed
     finally:
         s.close()
@@ -402,6 +405,22 @@ def test_live_unauthenticated(oracle_pw, data):
         assert not closed and out.count(b"\r\n") == len(cmds) and out.startswith(b"-")
     else:
         assert closed and out == ("-ERR " + err + "\r\n").encode()
+
+
+@pytest.fixture(scope="module")
+def ember_pw():
+    with ServerProcess("ember", args=["--requirepass", "pw"]) as s:
+        yield s
+
+
+@pytest.mark.parametrize("data", [enc("MSET", *["k"] * 10), enc("MSET", *["k"] * 9),
+                                  enc("SET", "k", "x" * 16385), enc("SET", "k", "x" * 16384),
+                                  enc("MSET", *["k"] * 9) * 2, enc("GET", "k") * 3],
+                         ids=["11", "10", "16385", "16384", "10x2", "getx3"])
+def test_live_unauthenticated_complete_commands(oracle_pw, ember_pw, data):
+    """Whole commands from a client that has not authenticated take the server's fast paths
+    only within Redis' unauthenticated limits: same replies, same close, as redis-server."""
+    assert _exchange(ember_pw.port, data) == _exchange(oracle_pw.port, data)
 
 
 @pytest.mark.parametrize("data", [b"*1\r", b"*1\r\n$4\r\nPING\r", b"*1\x00\r\n$4\r\nPING\r\n" + PING,
@@ -533,3 +552,58 @@ def test_parse_uniform_declines_mixed_and_partial():
     assert parse_uniform(a + b) is None
     assert parse_uniform(a * 3 + a[:-2]) is None
     assert parse_uniform(enc("SET", "k", "x" * 10000)) is None
+
+
+@st.composite
+def long_commands(draw):
+    """One command of 4 to 24 arguments (parse_fast's hiredis route), sometimes mutated with
+    bytes that change its meaning: other RESP type bytes, line-end damage, a second command,
+    a nested aggregate, bytes where the blind CRLF after a bulk goes."""
+    args = draw(st.lists(st.binary(max_size=12), min_size=4, max_size=24))
+    data = bytearray(enc(*args))
+    for _ in range(draw(st.integers(0, 3))):
+        i = draw(st.integers(0, len(data) - 1))
+        data[i] = draw(st.sampled_from(b"*$+=(:,#_-!~%>|\r\n\x000123456789aX"))
+    if draw(st.booleans()):
+        data += draw(st.sampled_from([b"", b"PING\r\n", b"*1\r\n$4\r\nPING\r\n", b"\r\n", b"*", b"$1"]))
+    return bytes(data)
+
+
+@settings(max_examples=int(__import__("os").environ.get("EMBER_HYP_EXAMPLES", 400)), deadline=None,
+          suppress_health_check=list(HealthCheck))
+@given(st.one_of(long_commands(), uniform_pipelines(), mutated_uniform(), streams, mutated()))
+def test_parse_fast_agrees_with_full_parser(data):
+    """parse_fast (what the server tries first on every read) either declines or returns
+    exactly the full parser's commands: one argv (list) for one command, argument columns
+    (tuple) for a uniform pipeline."""
+    got = parse_fast(data)
+    if got is None:
+        return
+    want = _py_complete(data)
+    if type(got) is list:
+        assert want == [got]
+    else:
+        assert type(got) is tuple and list(map(list, zip(*got))) == want
+
+
+@pytest.mark.parametrize("data", [
+    enc("MSET", "a", "1", "b", "2") + b"PING\r\n",          # leftover inline command
+    enc("MSET", "a", "1", "b", "2")[:-1],                     # partial
+    b"*4\r\n$4\r\nMSET\r\n+a\r\n$1\r\n1\r\n$1\r\nb\r\n",     # simple string element
+    b"*4\r\n$4\r\nMSET\r\n:1\r\n$1\r\n1\r\n$1\r\nb\r\n",      # integer element
+    b"*4\r\n$4\r\nMSET\r\n~3000000000\r\n",                   # huge nested aggregate
+    b"*4\r\n$4\r\nMSET\r\n$01\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n",  # leading zero
+])
+def test_parse_fast_declines_what_redis_reads_otherwise(data):
+    assert parse_fast(data) is None
+    # and the shared hiredis reader is left empty for the next call
+    args = [b"MSET", b"k1", b"v1", b"k2", b"v2"]
+    assert parse_fast(enc(*args)) == args
+
+
+def test_parse_fast_blind_bytes_after_a_bulk_as_redis():
+    """Redis skips the two bytes after a bulk's data without looking at them; so does the
+    hiredis route (and the full parser agrees)."""
+    data = b"*4\r\n$4\r\nMSET\r\n$1\r\naXY$1\r\n1\r\n$1\r\nb\r\n"
+    assert _py_complete(data) == [[b"MSET", b"a", b"1", b"b"]]
+    assert parse_fast(data) in (None, [b"MSET", b"a", b"1", b"b"])

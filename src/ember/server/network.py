@@ -129,7 +129,8 @@ class EmberProtocol(asyncio.Protocol):
         if not parser._size and not parser._py_active and c.blocked is None and not c.paused:
             # one canonical command (-P 1) or a pipeline of one command shape: no hiredis
             r = parse_fast(data)
-            if r is not None:
+            if r is not None and (c.authenticated or len(data) <= 16384 and len(r) <= 10):
+                # (unauthenticated: Redis refuses counts over 10 and bulks over 16 KB)
                 if type(r) is list:
                     self.run_one(c, r)
                     return
