@@ -12,7 +12,7 @@ from ember.clock import ManualClock
 from ember.datatypes.stream import MAX_ID, Stream, id_bytes, pack
 from ember.embedded import Ember
 from ember.protocol.encoder import encode
-from ember.protocol.replies import NULL_ARRAY, Map, ReplyError
+from ember.protocol.replies import NULL_ARRAY, Map, Raw, ReplyError
 
 T0 = 1_700_000_000_000
 
@@ -157,6 +157,49 @@ def test_resp3_shapes(env):
     assert encode(c.execute("XREAD", "STREAMS", "s", "$"), True) == b"_\r\n"
 
 
+@pytest.mark.parametrize("resp3", [False, True])
+def test_entries_as_bytes_match_the_lists(resp3):
+    """A client on a connection gets entry arrays as RESP bytes (streams._wire); the
+    others get lists: same bytes once encoded, for equal and mixed widths, long values,
+    empty strings, deleted history entries, several streams."""
+    e = Ember(clock=ManualClock())
+    lists = e.client()
+    wire = e.client()
+    wire.client.transport = object()    # what makes a client "on a connection"
+    if resp3:
+        lists.execute("HELLO", "3")
+        wire.execute("HELLO", "3")
+    for k in range(1, 40):
+        fv = ["f", "v%d" % k] if k % 5 else ["a", "", "b" * (k * 400), "c", "d", "%d" % k]
+        lists.execute("XADD", "s", "%d-%d" % (k // 3 + 1, k % 3), *fv)
+    lists.execute("XADD", "t", "5-5", "x", "y")
+    lists.execute("XGROUP", "CREATE", "s", "g", "0")
+    lists.execute("XGROUP", "CREATE", "s", "h", "0")
+    # deliveries are state changes: one group per client, compared by shape
+    queries = [("XRANGE", "s", "-", "+"), ("XRANGE", "s", "(2-1", "9", "COUNT", "7"),
+               ("XRANGE", "s", "3", "3"), ("XRANGE", "s", "50", "+"),
+               ("XREVRANGE", "s", "+", "-"), ("XREVRANGE", "s", "9-2", "(2-0", "COUNT", "6"),
+               ("XREVRANGE", "s", "1", "0"), ("XREAD", "COUNT", "4", "STREAMS", "s", "t", "3", "0"),
+               ("XREAD", "STREAMS", "s", "t", "$", "0")]
+    for q in queries:
+        got = wire.execute(*q)
+        want = lists.execute(*q)
+        assert type(got) is Raw, q
+        assert got.data == encode(want, resp3), q
+    for q in [("COUNT", "6", "STREAMS", "s", ">"), ("STREAMS", "s", "0"),
+              ("COUNT", "3", "STREAMS", "s", "0"), ("COUNT", "2", "STREAMS", "s", "t", ">", ">")]:
+        if q[-1] == ">" and q[-2] == ">":
+            lists.execute("XGROUP", "CREATE", "t", "g", "0")
+            lists.execute("XGROUP", "CREATE", "t", "h", "0")
+        want = lists.execute("XREADGROUP", "GROUP", "g", "c", *q)
+        got = wire.execute("XREADGROUP", "GROUP", "h", "c", *q)
+        assert type(got) is Raw
+        assert got.data == encode(want, resp3), q
+        if q == ("STREAMS", "s", "0"):
+            lists.execute("XDEL", "s", "2-0", "1-2")   # history with deleted entries next
+    assert wire.execute("XRANGE", "nokey", "-", "+") == []
+
+
 def test_lag_and_setid(env):
     _, _, c = env
     for i in range(1, 6):
@@ -264,6 +307,8 @@ def test_stream_structure_model(ops, node_max, lo, hi, count):
             del model[:n]
         assert len(s) == len(model)
         assert [i >> 64 for i, _ in s.entries()] == model
+        for n in s._nodes:
+            assert len(n.memo) == len(n.ids) == len(n.fvs)
     want = [m for m in model if lo <= m <= hi]
     got = [i >> 64 for i, _ in s.range(pack(lo, 0), pack(hi, 0), count)]
     assert got == (want[:count] if count else want)

@@ -2,7 +2,7 @@
 
 import random
 
-from ember.datatypes.stream import SortedIds, Stream, ids_from, pack
+from ember.datatypes.stream import SortedIds, Stream, ids_from, pack, unpack
 
 
 def test_ids_from_matches_a_plain_filter():
@@ -25,10 +25,16 @@ def test_ids_from_matches_a_plain_filter():
 
 
 def test_span_is_range():
-    """Stream.span gives what range gives (ascending), across node boundaries and after
-    deletions."""
+    """Stream.span gives what range gives (ascending and descending), across node
+    boundaries and after deletions; span_memo the same entries' memos, each made once."""
     r = random.Random(4)
     s = Stream(node_max=7)
+    made = [0]
+
+    def make(i, fv):
+        made[0] += 1
+        return b"%d-%d" % unpack(i) + b"".join(fv)
+
     for k in range(300):
         s.append(pack(k // 3 + 1, k % 3), (b"f", b"%d" % k))
     for k in r.sample(range(300), 60):
@@ -37,5 +43,10 @@ def test_span_is_range():
         lo = pack(r.randrange(0, 110), r.randrange(0, 4))
         hi = pack(r.randrange(0, 110), r.randrange(0, 4))
         cnt = r.choice([1, 2, 7, 8, 50, 1000])
-        ids, fvs = s.span(lo, hi, cnt)
-        assert list(zip(ids, fvs)) == s.range(lo, hi, cnt)
+        for rev in (False, True):
+            ids, fvs = s.span(lo, hi, cnt, rev)
+            assert list(zip(ids, fvs)) == s.range(lo, hi, cnt, rev)
+            mids, memos = s.span_memo(lo, hi, cnt, make, rev)
+            assert mids == ids
+            assert memos == [b"%d-%d" % unpack(i) + b"".join(fv) for i, fv in zip(ids, fvs)]
+    assert made[0] == sum(1 for n in s._nodes for m in n.memo if m is not None)

@@ -20,7 +20,8 @@ from ..datatypes.stream import (INVALID_ENTRIES_READ, MAX_ID, U64, Group, Stream
                                 ids_from, pack, unpack)
 from ..keyspace import notify as N
 from ..keyspace.blocking import signal_key_ready
-from ..protocol.replies import NULL_ARRAY, Map, ReplyError
+from ..protocol.encoder import bulk_strings, encode
+from ..protocol.replies import NULL_ARRAY, Map, Raw, ReplyError
 from .args import parse_int
 from .registry import command
 
@@ -156,6 +157,25 @@ def ids_bytes(ids) -> list:
 def _entries_of(ids, fvs) -> list:
     """Reply entries ``[[id, [f, v, ...]], ...]`` from parallel lists (Stream.span)."""
     return list(map(list, zip(ids_bytes(ids), map(list, fvs))))
+
+
+# ---- entries straight to RESP bytes ----------------------------------------------------------
+# A client on a connection (``c.transport`` set) only ever has its replies encoded, so the
+# read commands hand it the bytes of the entries array (Raw) instead of building nested lists
+# for the encoder to walk: same bytes in RESP2 and RESP3.  Each entry's encoding is made at
+# its first such read and kept in the stream (Stream.span_memo): a consumer group, another
+# group, a re-delivery or an XRANGE reading it again only join bytes.  Other clients
+# (scripts, embedded, AOF loading) get the lists.  tests/commands/test_streams.py compares
+# the two.
+def _entry_wire(i, fv) -> bytes:
+    idb = b"%d-%d" % (i >> 64, i & U64)
+    return b"*2\r\n$%d\r\n%b\r\n*%d\r\n%b" % (len(idb), idb, len(fv), bulk_strings(fv))
+
+
+def _wire(memos) -> bytes:
+    """The entries array from the entries' encodings."""
+    memos.insert(0, b"*%d\r\n" % len(memos))
+    return b"".join(memos)
 
 
 def _signal_ready(c, key):
@@ -307,7 +327,7 @@ def xadd(c, argv):
         db.modified(key)
     server.dirty += 1
     server.notify(N.STREAM, b"xadd", key, db)
-    idb = id_bytes(new)
+    idb = b"%d-%d" % (new >> 64, new & U64)
     removed = 0
     if t.strategy is not None:
         removed = _trim(s, t)
@@ -400,9 +420,11 @@ def _range(c, argv, rev):
         return []
     if count == 0:
         return NULL_ARRAY
-    if not rev:
-        return _entries_of(*s.span(lo, hi, count if count is not None else len(s)))
-    return _entries(s.range(lo, hi, count, rev))
+    if count is None:
+        count = len(s)
+    if c.transport is not None:
+        return Raw(_wire(s.span_memo(lo, hi, count, _entry_wire, rev)[1]))
+    return _entries_of(*s.span(lo, hi, count, rev))
 
 
 @command("xrange")
@@ -537,6 +559,7 @@ class _ReadReq:
         now = server.now_ms
         out = []
         count = self.count or None
+        wire = c.transport is not None      # entries as RESP bytes (see _wire)
         for k, key in enumerate(self.keys):
             s = _get(c, key)
             if s is None:
@@ -570,9 +593,9 @@ class _ReadReq:
                     continue
                 p = props if server.propagating else None
                 if history:
-                    items = _serve_history(s, g, cons, gt, count, now, key, p)
+                    items = _serve_history(s, g, cons, gt, count, now, key, p, wire)
                 else:
-                    items = _serve_new(s, g, cons, gt, count, now, self.noack, key, p)
+                    items = _serve_new(s, g, cons, gt, count, now, self.noack, key, p, wire)
                 server.dirty += 1
                 db.modified(key) if items else None
                 out.append((key, items))
@@ -581,10 +604,20 @@ class _ReadReq:
                     continue
                 if gt == MAX_ID:
                     continue
-                out.append((key, _entries_of(*s.span(_incr(gt), MAX_ID,
-                                                     count if count is not None else len(s)))))
+                lo = _incr(gt)
+                n = count if count is not None else len(s)
+                out.append((key, _wire(s.span_memo(lo, MAX_ID, n, _entry_wire)[1]) if wire
+                            else _entries_of(*s.span(lo, MAX_ID, n))))
         if not out:
             return None
+        if wire:
+            resp3 = c.resp3
+            parts = [(b"%%%d\r\n" if resp3 else b"*%d\r\n") % len(out)]
+            kh = b"$%d\r\n%b\r\n" if resp3 else b"*2\r\n$%d\r\n%b\r\n"
+            for key, items in out:
+                parts.append(kh % (len(key), key))
+                parts.append(items if type(items) is bytes else encode(items, resp3))
+            return Raw(b"".join(parts))
         if c.resp3:
             return Map(out)
         return [[k, v] for k, v in out]
@@ -600,9 +633,12 @@ def _setid_argv(key, g):
             b"%d" % g.entries_read]
 
 
-def _serve_new(s, g, cons, gt, count, now, noack, key, props):
-    """``props`` is None when nothing propagates (no argv is built then)."""
-    ids, fvs = s.span(_incr(gt), MAX_ID, count if count is not None else len(s))
+def _serve_new(s, g, cons, gt, count, now, noack, key, props, wire):
+    """``props`` is None when nothing propagates (no argv is built then); ``wire``: the
+    entries as RESP bytes."""
+    lo = _incr(gt)
+    n = count if count is not None else len(s)
+    ids, got = s.span_memo(lo, MAX_ID, n, _entry_wire) if wire else s.span(lo, MAX_ID, n)
     claims = []
     for i in ids:
         s.note_delivered(g, i)
@@ -619,15 +655,17 @@ def _serve_new(s, g, cons, gt, count, now, noack, key, props):
         props.extend(claims)
         if ids:
             props.append(_setid_argv(key, g))
-    return _entries_of(ids, fvs)
+    return _wire(got) if wire else _entries_of(ids, got)
 
 
-def _serve_history(s, g, cons, gt, count, now, key, props):
-    """``props`` is None when nothing propagates (no argv is built then)."""
+def _serve_history(s, g, cons, gt, count, now, key, props, wire):
+    """``props`` is None when nothing propagates (no argv is built then); ``wire``: the
+    entries as RESP bytes (when none was deleted)."""
     ids = ids_from(cons.pending, _incr(gt) if gt != MAX_ID else MAX_ID, count)
     if not ids:
         return []
-    eids, fvs = s.span(ids[0], ids[-1], len(ids))
+    eids, got = (s.span_memo(ids[0], ids[-1], len(ids), _entry_wire) if wire
+                 else s.span(ids[0], ids[-1], len(ids)))
     if eids == ids:     # every entry still in the stream (no XDEL/trim since delivery)
         for rec in map(g.pel.__getitem__, ids):
             rec[1] = now
@@ -635,7 +673,7 @@ def _serve_history(s, g, cons, gt, count, now, key, props):
         if props is not None:
             pel = g.pel
             props.extend([_claim_argv(key, g, i, pel[i]) for i in ids])
-        return _entries_of(eids, fvs)
+        return _wire(got) if wire else _entries_of(eids, got)
     return _serve_history_slow(s, g, ids, now, key, props)
 
 

@@ -3,7 +3,9 @@
 Layout (the shape of Redis' radix tree of listpacks, flattened to two levels):
 - an ID is one packed int ``ms << 64 | seq`` (so IDs compare as ints);
 - entries live in ``Node``s of at most ``node_max`` appended entries: a node holds a list of
-  packed IDs and a parallel list of flat ``(f1, v1, f2, v2, ...)`` tuples; ``_firsts`` holds
+  packed IDs, a parallel list of flat ``(f1, v1, f2, v2, ...)`` tuples and one of
+  per-entry memos (bytes a reader chose to cache, e.g. the entry's reply encoding, or None:
+  see ``span``); ``_firsts`` holds
   each node's first live ID, so a range lookup is two bisects: O(log N + M);
 - XADD only appends to the tail node; a new node is started when the tail node has received
   ``node_max`` entries (deleted ones count, as in a listpack) or when the size its listpack
@@ -101,11 +103,12 @@ def _lp_strs(xs) -> int:
 
 
 class Node:
-    __slots__ = ("ids", "fvs", "added", "master_id", "master_fields", "lp_fixed")
+    __slots__ = ("ids", "fvs", "memo", "added", "master_id", "master_fields", "lp_fixed")
 
     def __init__(self, first_id=0, fv=()):
         self.ids = []
         self.fvs = []
+        self.memo = []
         self.added = 0   # entries ever appended (deleted ones still occupy a listpack slot)
         self.master_id = first_id
         self.master_fields = fv[0::2]
@@ -295,6 +298,7 @@ class Stream:
         for n in self._nodes:
             m = Node.__new__(Node)
             m.ids = list(n.ids)
+            m.memo = list(n.memo)
             m.fvs = list(n.fvs)
             m.added = n.added
             m.master_id = n.master_id
@@ -364,6 +368,7 @@ class Stream:
             self._firsts.append(i)
         n.lp_fixed += n.entry_bytes(i, fv)
         n.ids.append(i)
+        n.memo.append(None)
         n.fvs.append(fv)
         n.added += 1
         self.length += 1
@@ -432,35 +437,90 @@ class Stream:
                 p = len(nodes[k].ids) - 1
         return out
 
-    def span(self, lo, hi, count):
-        """(ids, fvs): two lists with the entries lo <= id <= hi, ascending, at most
-        ``count`` -- what ``range`` gives, copied node by node with slices."""
-        ids_out = []
-        fvs_out = []
+    def _segments(self, lo, hi, count, rev):
+        """The entries lo <= id <= hi, at most ``count``, ascending (descending from ``hi``
+        when ``rev``), as (node, p, q) slices of nodes, in reading order."""
+        out = []
         if lo > hi or not self.length or count <= 0:
-            return ids_out, fvs_out
-        k, p = self._locate(lo)
+            return out
         nodes = self._nodes
-        nn = len(nodes)
-        while k < nn:
+        if not rev:
+            k, p = self._locate(lo)
+            nn = len(nodes)
+            while k < nn:
+                n = nodes[k]
+                nids = n.ids
+                q = len(nids)
+                if q - p > count:
+                    q = p + count
+                if nids[q - 1] > hi:
+                    q = bisect_right(nids, hi, p, q)
+                    out.append((n, p, q))
+                    break
+                out.append((n, p, q))
+                count -= q - p
+                if not count:
+                    break
+                k += 1
+                p = 0
+            return out
+        k = bisect_right(self._firsts, hi) - 1
+        if k < 0:
+            return out
+        q = bisect_right(nodes[k].ids, hi)      # end (exclusive) in node k
+        while k >= 0:
             n = nodes[k]
             nids = n.ids
-            q = len(nids)
-            room = count - len(ids_out)
-            if q - p > room:
-                q = p + room
-            if nids[q - 1] > hi:
-                q = bisect_right(nids, hi, p, q)
-                ids_out += nids[p:q]
+            p = q - count if q > count else 0
+            if nids[p] < lo:
+                out.append((n, bisect_left(nids, lo, p, q), q))
+                break
+            out.append((n, p, q))
+            count -= q - p
+            if not count:
+                break
+            k -= 1
+            if k >= 0:
+                q = len(nodes[k].ids)
+        return out
+
+    def span(self, lo, hi, count, rev=False):
+        """(ids, fvs): two lists with the entries lo <= id <= hi, at most ``count``,
+        ascending (descending from ``hi`` when ``rev``) -- what ``range`` gives, copied
+        node by node with slices."""
+        ids_out = []
+        fvs_out = []
+        for n, p, q in self._segments(lo, hi, count, rev):
+            if rev:
+                ids_out += n.ids[p:q][::-1]
+                fvs_out += n.fvs[p:q][::-1]
+            else:
+                ids_out += n.ids[p:q]
                 fvs_out += n.fvs[p:q]
-                break
-            ids_out += nids[p:q]
-            fvs_out += n.fvs[p:q]
-            if len(ids_out) >= count:
-                break
-            k += 1
-            p = 0
         return ids_out, fvs_out
+
+    def span_memo(self, lo, hi, count, make, rev=False):
+        """(ids, memos): as ``span``, with each entry's memo instead of its fields; a missing
+        memo is ``make(id, fv)``, kept for the next readers.  One ``make`` per stream, as
+        the memos of all readers share the slot."""
+        ids_out = []
+        out = []
+        for n, p, q in self._segments(lo, hi, count, rev):
+            ms = n.memo[p:q]
+            if None in ms:
+                memo = n.memo
+                ids = n.ids
+                fvs = n.fvs
+                for j in range(p, q):
+                    if memo[j] is None:
+                        memo[j] = ms[j - p] = make(ids[j], fvs[j])
+            if rev:
+                ids_out += n.ids[p:q][::-1]
+                out += ms[::-1]
+            else:
+                ids_out += n.ids[p:q]
+                out += ms
+        return ids_out, out
 
     def first_entry(self):
         if not self._nodes:
@@ -488,6 +548,7 @@ class Stream:
         if p == len(n.ids) or n.ids[p] != i:
             return False
         del n.ids[p]
+        del n.memo[p]
         del n.fvs[p]
         if not n.ids:
             del self._nodes[k]
@@ -530,6 +591,7 @@ class Stream:
             else:
                 cut = bisect_left(n.ids, minid)
             del n.ids[:cut]
+            del n.memo[:cut]
             del n.fvs[:cut]
             removed += cut
             break
