@@ -20,7 +20,7 @@ from ..datatypes.stream import (INVALID_ENTRIES_READ, MAX_ID, U64, Group, Stream
                                 ids_from, pack, unpack)
 from ..keyspace import notify as N
 from ..keyspace.blocking import signal_key_ready
-from ..protocol.encoder import bulk_strings, encode
+from ..protocol.encoder import BULK_HEADS, bulk_strings, encode
 from ..protocol.replies import NULL_ARRAY, Map, Raw, ReplyError
 from .args import parse_int
 from .registry import command
@@ -613,10 +613,11 @@ class _ReadReq:
         if wire:
             resp3 = c.resp3
             parts = [(b"%%%d\r\n" if resp3 else b"*%d\r\n") % len(out)]
-            kh = b"$%d\r\n%b\r\n" if resp3 else b"*2\r\n$%d\r\n%b\r\n"
+            pair = b"" if resp3 else b"*2\r\n"     # RESP2: [key, entries] per stream
             for key, items in out:
-                parts.append(kh % (len(key), key))
-                parts.append(items if type(items) is bytes else encode(items, resp3))
+                n = len(key)
+                parts += (pair, BULK_HEADS[n] if n < 10000 else b"$%d" % n, b"\r\n", key,
+                          b"\r\n", items if type(items) is bytes else encode(items, resp3))
             return Raw(b"".join(parts))
         if c.resp3:
             return Map(out)
