@@ -52,6 +52,9 @@ def main():
                 conn.read_reply()
         print("loaded %d keys in %.1f s, RSS %.1f MB" % (a.keys, time.time() - t0, rss_mb(pid)))
         ping = RawConn(s.port)
+        # the server's own view of its stalls (LATENCY LATEST at the end): which event,
+        # if any, took 5 ms or more while the keys expired
+        ping.call("CONFIG", "SET", "latency-monitor-threshold", "5")
         worst = 0.0
         t_start = time.time()
         next_report = t_start
@@ -66,6 +69,7 @@ def main():
                 next_report += 5
             time.sleep(0.02)
         print("final RSS %.1f MB (baseline %.1f MB), worst PING %.1f ms" % (rss_mb(pid), base, worst * 1000))
+        print("LATENCY LATEST (event, time, latest ms, max ms):", ping.call("LATENCY", "LATEST"))
 
 
 if __name__ == "__main__":
