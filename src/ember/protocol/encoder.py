@@ -142,6 +142,46 @@ def _scored_pairs(v):
         return None
 
 
+# (score, member) -> b"$<len>\r\n<member>\r\n$<len>\r\n<score>\r\n": the RESP2 form of one pair
+# of a member/score array, by value (see _double_cache; exact for the same reason: equal
+# tuples have equal members and scores written alike).  Bounded, emptied when full; only
+# members up to _PAIR_WIRE_MEMBER_MAX bytes are kept.
+_PAIR_WIRE_MEMBER_MAX = 256
+_pair_wire_cache = {}
+_pair_wire_cached = _pair_wire_cache.get
+
+
+def index_pairs_resp2(pairs) -> bytes:
+    """The whole RESP2 reply ``[m1, s1, m2, s2, ...]`` (ZRANGE WITHSCORES & co.) for a list
+    of (score, member) tuples, scores floats and members bytes (a zset's index items): the
+    bytes of each pair come from the cache by a C loop, those missing are built and cached."""
+    parts = list(map(_pair_wire_cached, pairs))
+    if None in parts:
+        cache = _pair_wire_cache
+        for i, b in enumerate(parts):
+            if b is None:
+                p = pairs[i]
+                s, m = p
+                f = _bulk_double_cached(s)
+                if f is None:
+                    f = format_double(s)
+                    f = b"$%d\r\n%b" % (len(f), f)
+                b = parts[i] = b"$%d\r\n%b\r\n%b\r\n" % (len(m), m, f)
+                if len(m) <= _PAIR_WIRE_MEMBER_MAX:    # bounded in bytes too
+                    if len(cache) >= _DOUBLE_CACHE_MAX:
+                        cache.clear()
+                    cache[p] = b
+    parts.insert(0, b"*%d\r\n" % (2 * len(pairs)))
+    return b"".join(parts)
+
+
+def member_score_resp2(m: bytes, s: float) -> bytes:
+    """RESP2 bulk strings of a member and its score, one after the other (a popped
+    element of ZPOPMIN/BZPOPMIN & co.)."""
+    f = format_double(s)
+    return b"$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(m), m, len(f), f)
+
+
 _entry_head = b"*2\r\n$%d\r\n%b\r\n*%d".__mod__
 _LIST_ONLY = {list}
 _BYTES_ONLY = {bytes}
