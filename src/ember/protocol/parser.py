@@ -524,7 +524,6 @@ def parse_uniform(data):
 # with several fields...): hiredis builds the argv in C, about half the cost of split +
 # _uniform's checks at 21 arguments.  The reader is shared and left empty after every call.
 _one_reader = hiredis.Reader()
-_ONE_SPLIT_HEADS = frozenset((b"1\r", b"2\r", b"3\r"))
 
 
 def _parse_one(data):
@@ -561,8 +560,12 @@ def parse_fast(data):
     """parse_simple and parse_uniform with one split: the argv (a list) when ``data`` is one
     canonical command, a tuple of argument columns when it is a uniform pipeline of two or
     more, else None.  (One command of 4 or more arguments: _parse_one, through hiredis.)"""
-    if (data[1:3] not in _ONE_SPLIT_HEADS and data[:1] == b"*" and not data[1:7].isdigit()
-            and len(data) < 1048576 and data.find(b"*", 1) < 0):
+    try:
+        long_one = data[2] != 13 or data[1] > 51    # not "*1\r" .. "*3\r": 4+ arguments
+    except IndexError:
+        return None
+    if (long_one and data[0] == 42 and not data[1:7].isdigit() and len(data) < 1048576
+            and data.find(b"*", 1) < 0):
         argv = _parse_one(data)
         if argv is not None:
             return argv
