@@ -45,6 +45,26 @@ def test_member_score_pairs(pairs, resp3):
     assert encode(tuple(flat), resp3) == reference(flat, resp3)
 
 
+_scores = _floats.filter(lambda d: d == d)      # a zset holds no NaN
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_scores, _bytes), max_size=20))
+def test_index_pairs_resp2(items):
+    """ZRANGE WITHSCORES' wire form from (score, member) index items, cached by value: the
+    same bytes as the member/score array, on a miss and on a hit alike."""
+    from ember.protocol.encoder import index_pairs_resp2
+    flat = [x for s, m in items for x in (m, s)]
+    assert index_pairs_resp2(items) == reference(flat, False)
+    assert index_pairs_resp2(items) == reference(flat, False)
+
+
+@given(_bytes, _scores)
+def test_member_score_resp2(m, s):
+    from ember.protocol.encoder import member_score_resp2
+    assert member_score_resp2(m, s) == reference(m, False) + reference(s, False)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(_items, max_size=12), st.booleans())
 def test_mixed_arrays(vals, resp3):
@@ -114,3 +134,9 @@ def test_double_caches_stay_bounded_and_exact():
         assert [encode(d) for d in ds[:50]] == [reference(d, False) for d in ds[:50]]
         assert len(E._double_cache) <= E._DOUBLE_CACHE_MAX
         assert len(E._bulk_double_cache) <= E._DOUBLE_CACHE_MAX
+        items = [(d, b"m%d" % i) for i, d in enumerate(ds)]
+        assert E.index_pairs_resp2(items) == reference([x for d, m in items for x in (m, d)], False)
+        assert len(E._pair_wire_cache) <= E._DOUBLE_CACHE_MAX
+    big = (1.5, b"x" * (E._PAIR_WIRE_MEMBER_MAX + 1))
+    assert E.index_pairs_resp2([big]) == reference([big[1], big[0]], False)
+    assert big not in E._pair_wire_cache

@@ -17,7 +17,8 @@ from ..datatypes.zset import normalize_rank_range
 from ..datatypes.zsettype import ZSetValue
 from ..keyspace import notify as N
 from ..keyspace.blocking import block, parse_timeout, signal_key_ready
-from ..protocol.replies import NULL_ARRAY, ReplyError
+from ..protocol.encoder import index_pairs_resp2, member_score_resp2
+from ..protocol.replies import NULL_ARRAY, Raw, ReplyError
 from .args import ArgReader, parse_float, parse_int
 from .generic import parse_scan_cursor, parse_scan_options
 from .registry import command
@@ -422,6 +423,10 @@ def _rank_reply(c, zv, start, stop, reverse, withscores):
         return [m for _s, m in it]
     if c.resp3:
         return [[m, s] for s, m in it]
+    if c.transport is not None:
+        # a RESP2 network client: the reply bytes straight from the index items (scripts
+        # and the embedded client get the values)
+        return Raw(index_pairs_resp2(it))
     out = []
     add = out.append
     for s, m in it:
@@ -438,9 +443,11 @@ def zrange(c, argv):
         # by rank, the common form: nothing else to parse
         start = parse_int(argv[2])
         stop = parse_int(argv[3])
-        zv = _get(c, argv[1])
+        zv = c.db.lookup(argv[1])
         if zv is None:
             return []
+        if type(zv) is not ZSetValue:
+            raise ReplyError(errors.WRONGTYPE)
         return _rank_reply(c, zv, start, stop, False, n == 5)
     return _zrange_generic(c, argv, 1, None)
 
@@ -574,6 +581,8 @@ def _zpop(c, argv, maximum):
         if type(zv) is not ZSetValue:
             raise ReplyError(errors.WRONGTYPE)
         m, s = _pop_one(c, db, key, zv, maximum)     # a stored zset is never empty
+        if c.transport is not None and not c.resp3:
+            return Raw(b"*2\r\n" + member_score_resp2(m, s))
         return [m, s]
     if len(argv) > 3:
         raise ReplyError(errors.SYNTAX)
@@ -667,6 +676,8 @@ def _bzpop_first(c, keys, maximum):
                 m, s = _pop_one(c, db, key, zv, maximum)
                 if c.server.propagating:
                     c.server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
+                if c.transport is not None and not c.resp3:
+                    return Raw(b"*3\r\n$%d\r\n%b\r\n%b" % (len(key), key, member_score_resp2(m, s)))
                 return [key, m, s]
     return None
 
