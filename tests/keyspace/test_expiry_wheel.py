@@ -75,3 +75,44 @@ def test_compaction_also_runs_while_active_expiry_is_off():
             break
     assert db.wheel.entries == len(db.expires) == 2000
     assert len(db.data) == 2000
+
+
+def test_tables_shrink_after_mass_expiry_in_small_steps():
+    """Python dicts never shrink on delete: once a db's tables are mostly empty the cron
+    rebuilds them, and empties each replaced table by slices (never one long free), and
+    never in a tick whose expiry pass had work."""
+    import sys
+    clock = ManualClock()
+    e = Ember(clock=clock)
+    server = e.server
+    c = e.client()
+    db = server.dbs[0]
+    server.SHRINK_POP_SLICE = 64
+    for i in range(300):
+        c.execute("SET", "keep%d" % i, "v")
+    for i in range(60000):
+        c.execute("SET", "k%d" % i, "v", "PX", "1000")
+    big = sys.getsizeof(db.data)
+    clock._t += 2
+    replaced = []
+    orig = server.shrink_tables
+    steps = []
+
+    def shrink():
+        steps.append(server.expire_pass_seconds)
+        if not server._shrink_grave:
+            replaced.extend((name, getattr(db, name)) for name in ("data", "expires", "atime"))
+        return orig()
+    server.shrink_tables = shrink
+    for _ in range(5000):
+        e.cron()
+        if len(db.data) == 300 and not server._shrink_grave and sys.getsizeof(db.data) < big // 8:
+            break
+    assert len(db.data) == 300 and c.execute("GET", "keep7") == b"v"
+    assert sys.getsizeof(db.data) < big // 8
+    assert not server._shrink_grave
+    assert all(t < 0.001 for t in steps)          # never after an expiry pass with work
+    # the replaced tables were emptied (by slices: several steps each) and freed
+    old = [d for name, d in replaced if name == "data" and d is not db.data]
+    assert old and all(len(d) == 0 for d in old)
+    assert len(steps) >= 300 // 64

@@ -67,6 +67,7 @@ class Server:
         self.active_expire_enabled = True  # DEBUG SET-ACTIVE-EXPIRE
         self._shrink_grave = []            # replaced dicts, freed one per cron tick
         self._shrink_trim = False          # memory was freed since the last malloc_trim
+        self.expire_pass_seconds = 0.0     # duration of the last active expiry pass
         self._load_commands()
         from ..commands import transactions
         transactions.install(self)
@@ -232,6 +233,7 @@ class Server:
             for db in self.dbs:     # stale wheel entries still go (this deletes no key)
                 if db.wheel.needs_compaction(len(db.expires)) and not db.wheel.compact(db.expires, deadline):
                     break
+            self.expire_pass_seconds = time.monotonic() - t_start
             return False
         self.now_ms = now = self.clock_ms()
         backlog = False
@@ -246,20 +248,32 @@ class Server:
                 break
             if wheel.needs_compaction(len(db.expires)):    # stale entries: a slice at a time
                 wheel.compact(db.expires, deadline)
+        self.expire_pass_seconds = spent = time.monotonic() - t_start
         if self.latency_threshold_ms:
-            self.latency_sample("expire-cycle", (time.monotonic() - t_start) * 1000)
+            self.latency_sample("expire-cycle", spent * 1000)
         return backlog
+
+    SHRINK_POP_SLICE = 4096     # entries of a replaced dict dropped per shrink step
 
     def shrink_tables(self) -> bool:
         """Python dicts never shrink on delete; rebuild a db's dicts once they are mostly
         empty so memory returns after mass expiry/deletion (Redis resizes its tables too).
         One step per call, each a few ms, so PING stays fast through a mass expiry: copy
-        one oversized dict, or free one replaced dict (unmapping a big table is the costly
-        part), or, once all is done, give free heap pages back to the OS in a thread.
-        Returns True while steps remain."""
+        one oversized dict, or empty part of a replaced one, or, once all is done, give free
+        heap pages back to the OS in a thread.  Returns True while steps remain.
+
+        A replaced dict is emptied by popitem() in slices rather than freed at once: freeing
+        walks its whole entry table (6-10 ms for a table that held 1M keys), while popitem
+        walks back from the end only to the next live entry and shortens the table as it
+        goes, so the walk is shared out between the slices and the final free is O(1)."""
         grave = self._shrink_grave
         if grave:
-            grave.pop()
+            d = grave[-1]
+            pop = d.popitem
+            for _ in range(min(len(d), self.SHRINK_POP_SLICE)):
+                pop()
+            if not d:
+                grave.pop()
             self._shrink_trim = True
             return True
         for db in self.dbs:
@@ -286,7 +300,10 @@ class Server:
             # big values freed by DEL/overwrites stay in the heap (tune_malloc): once a
             # minute or so, malloc_trim gives free pages back, in a thread
             self._shrink_trim = True
-        if self._shrink_grave or self.cron_ticks % 10 == 0:
+        # a shrink step costs a few ms of its own: never in a tick whose expiry pass had
+        # real work, so the two never add up into one long stall
+        if ((self._shrink_grave or self.cron_ticks % 10 == 0) and not self.expire_backlog
+                and self.expire_pass_seconds < 0.001):
             self.shrink_tables()
         timeout = self.config.timeout
         if timeout:
