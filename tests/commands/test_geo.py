@@ -106,3 +106,38 @@ def test_distance_bounder_is_cell_distance_bounds():
         lat0 = -lat1 if r.random() < 0.2 else lat1 - r.choice([0.001, 0.1, 5, 60])
         assert G.distance_bounder(x, y)(lon0, lon1, lat0, lat1) == \
             G.cell_distance_bounds(x, y, lon0, lon1, lat0, lat1)
+
+
+def test_decode_units_match_decode():
+    """decode_score's ``i * UNIT`` is decode()'s ``(i * 1.0 / 2**26) * scale`` (a sample;
+    every 26-bit value was checked when the constants were introduced)."""
+    import random
+    r = random.Random(3)
+    div = float(1 << 26)
+    for _ in range(20000):
+        i = r.choice([r.randrange(1 << 26), (1 << 26) - 1, 0, 1 << 25])
+        assert (i * 1.0 / div) * (G.LON_MAX - G.LON_MIN) == i * G.LON_UNIT
+        assert (i * 1.0 / div) * (G.LAT_MAX - G.LAT_MIN) == i * G.LAT_UNIT
+        bits = r.randrange(1 << 52)
+        assert G.decode_score(float(bits)) == G.decode(bits)
+
+
+def test_lower_bounder_is_a_lower_bound():
+    """No point of a cell is nearer to the centre than the bound lower_bounder gives for
+    the cell (points drawn inside cells of every size, wrapping the antimeridian too)."""
+    import math
+    import random
+    r = random.Random(5)
+    for _ in range(4000):
+        x = r.choice([r.uniform(-180, 180), 180.0, -180.0, 179.99])
+        y = r.uniform(-85, 85)
+        lat_term, lon_term, low = G.lower_bounder(x, y)
+        step = r.randint(1, 26)
+        lon_i, lat_i = r.randrange(1 << step), r.randrange(1 << step)
+        lon0, lon1, lat0, lat1 = G.decode_area(G.interleave(lat_i, lon_i), step)
+        lo = low(lat_term(lat0, lat1), lon_term(lon0, lon1),
+                 G.min_cos(math.cos(lat0 * G.D_R), math.cos(lat1 * G.D_R)))
+        for _ in range(5):
+            px = r.choice([lon0, lon1, r.uniform(lon0, lon1)])
+            py = r.choice([lat0, lat1, r.uniform(lat0, lat1)])
+            assert lo <= G.distance(x, y, px, py), (x, y, lon0, lon1, lat0, lat1, px, py)

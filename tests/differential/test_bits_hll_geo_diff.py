@@ -297,3 +297,48 @@ def test_geo_ties(conns):
             cmds.append(("GEORADIUS", "tg") + c + (rad, "km", "COUNT", "3", "ANY", order))
         _check(conns, 2, cmds)
     _check(conns, 2, [("DEL", "tg")])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_geo_dense(conns, seed):
+    """Thousands of points, so that the searches split cells (several levels) before
+    testing points: the nearest-first path (BYRADIUS ASC COUNT), the sorted one (DESC, BYBOX)
+    and the unsorted one, next to the antimeridian and the poles too, some members sharing
+    a position (ties), against redis-server."""
+    import random
+    rng = random.Random(seed)
+    centres = [(rng.uniform(-175, 175), rng.uniform(-80, 80)) for _ in range(3)]
+    centres += [(179.95, rng.uniform(-10, 10)), (-179.98, 84.9)]
+    args = []
+    n = 0
+    for cx, cy in centres:
+        spread = rng.choice([0.05, 0.5, 2.0])
+        locs = []
+        for _ in range(700):
+            if locs and rng.random() < 0.03:
+                x, y = rng.choice(locs)          # same position as an earlier member
+            else:
+                x = cx + rng.uniform(-spread, spread)
+                y = max(-85.05, min(85.05, cy + rng.uniform(-spread, spread)))
+                x = x - 360 if x > 180 else (x + 360 if x < -180 else x)
+                locs.append((x, y))
+            args += ["%.6f" % x, "%.6f" % y, "p%d" % n]
+            n += 1
+    cmds = [("DEL", "dg"), ("GEOADD", "dg") + tuple(args)]
+    for cx, cy in centres:
+        for _ in range(4):
+            c = ("%.6f" % (cx + rng.uniform(-0.2, 0.2)), "%.6f" % max(-85, min(85, cy + rng.uniform(-0.2, 0.2))))
+            if abs(float(c[0])) > 180:
+                c = ("%.6f" % cx, c[1])
+            rad = rng.choice(["0.5", "3", "20", "100", "900"])
+            k = str(rng.choice([1, 3, 10, 25, 120]))
+            circle = ("GEOSEARCH", "dg", "FROMLONLAT") + c + ("BYRADIUS", rad, "km")
+            cmds += [circle + ("ASC", "COUNT", k, "WITHDIST", "WITHCOORD", "WITHHASH"),
+                     circle + ("COUNT", k),
+                     circle + ("DESC", "COUNT", k, "WITHDIST"),
+                     circle + ("ASC",),
+                     ("GEOSEARCH", "dg", "FROMLONLAT") + c + ("BYBOX", rad, rad, "km", "ASC",
+                                                            "COUNT", k, "WITHDIST"),
+                     ("GEORADIUS", "dg") + c + (rad, "km", "ASC", "COUNT", k)]
+    _check(conns, 2, cmds)
+    _check(conns, 2, [("DEL", "dg")])

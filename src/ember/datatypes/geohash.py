@@ -107,6 +107,12 @@ def decode(bits: int, step: int = STEP_MAX):
 _DEINT16 = None
 
 
+def deint_table():
+    """The 16-bit deinterleave table: entry i is (latitude bits of i) | (longitude bits of
+    i) << 8, built on first use."""
+    return _DEINT16 or _deint_table()
+
+
 def _deint_table():
     global _DEINT16
     if _DEINT16 is None:
@@ -117,11 +123,16 @@ def _deint_table():
 _DIV26 = float(1 << STEP_MAX)
 _LAT_SCALE = LAT_MAX - LAT_MIN
 _LON_SCALE = LON_MAX - LON_MIN
+# (i * 1.0 / 2**26) * scale == i * (scale / 2**26) for every 26-bit i: dividing by a power
+# of two is exact, so both round the same real product once (checked for all 2**26 values
+# of i and both scales when this was written; tests/commands/test_geo.py samples it).
+LON_UNIT = _LON_SCALE / _DIV26
+LAT_UNIT = _LAT_SCALE / _DIV26
 
 
 def decode_score(score: float):
     """decode() of a stored 52-bit score, with a 16-bit deinterleave table (the hot path
-    of every geo search); same float operations, so the same doubles."""
+    of every geo search); the same doubles as decode()."""
     bits = int(score)
     t = _DEINT16 or _deint_table()
     a = t[bits & 0xFFFF]
@@ -130,14 +141,12 @@ def decode_score(score: float):
     d = t[bits >> 48]
     ilat = (a & 0xFF) | ((b & 0xFF) << 8) | ((c & 0xFF) << 16) | ((d & 0xFF) << 24)
     ilon = (a >> 8) | ((b >> 8) << 8) | ((c >> 8) << 16) | ((d >> 8) << 24)
-    x = ((LON_MIN + (ilon * 1.0 / _DIV26) * _LON_SCALE)
-         + (LON_MIN + ((ilon + 1) * 1.0 / _DIV26) * _LON_SCALE)) / 2
+    x = ((LON_MIN + ilon * LON_UNIT) + (LON_MIN + (ilon + 1) * LON_UNIT)) / 2
     if x > LON_MAX:
         x = LON_MAX
     elif x < LON_MIN:
         x = LON_MIN
-    y = ((LAT_MIN + (ilat * 1.0 / _DIV26) * _LAT_SCALE)
-         + (LAT_MIN + ((ilat + 1) * 1.0 / _DIV26) * _LAT_SCALE)) / 2
+    y = ((LAT_MIN + ilat * LAT_UNIT) + (LAT_MIN + (ilat + 1) * LAT_UNIT)) / 2
     if y > LAT_MAX:
         y = LAT_MAX
     elif y < LAT_MIN:
@@ -454,3 +463,63 @@ def box_cell_state(x, y, half_w, half_h, lon0, lon1, lat0, lat1):
     if h_hi < half_h and w_hi < half_w:
         return 1
     return 0
+
+
+def lower_bounder(x, y):
+    """The lower half of ``distance_bounder`` in three pieces, for searches that only need
+    how near a cell can be (the nearest-first GEOSEARCH): ``lat_term(lat0, lat1)`` and
+    ``lon_term(lon0, lon1)``, the haversine terms of the smallest latitude and longitude
+    gaps from (x, y) to a cell's (padded) edges, and ``low(lat_t, lon_t, cmin)``, the bound
+    in metres, where ``cmin`` is ``min_cos(cos(lat0), cos(lat1))`` of the cell's edges.
+    A split cell's four quarters share two latitude terms, two longitude terms and three
+    edge cosines, so the caller computes each once.  Every piece errs on the low side (the
+    pad, the cosine slack, the margins), so no point is nearer than its cell's bound."""
+    sin, asin, sqrt = math.sin, math.asin, math.sqrt
+    cy = math.cos(y * D_R)
+    pad = _PAD
+    d_r2 = D_R / 2
+    two_r = 2.0 * EARTH_RADIUS
+    far = two_r * (math.pi / 2) * (1 - _MARGIN_REL) - _MARGIN_ABS
+    rel_lo = 1 - _MARGIN_REL
+    m_abs = _MARGIN_ABS
+
+    def lat_term(lat0, lat1):
+        if y < lat0 - pad:
+            s = sin((lat0 - y - pad) * d_r2)
+        elif y > lat1 + pad:
+            s = sin((y - lat1 - pad) * d_r2)
+        else:
+            return 0.0
+        return s * s
+
+    def lon_term(lon0, lon1):
+        if lon0 - pad <= x <= lon1 + pad:
+            return 0.0
+        e0 = abs(x - lon0) % 360.0
+        if e0 > 180.0:
+            e0 = 360.0 - e0
+        e1 = abs(x - lon1) % 360.0
+        if e1 > 180.0:
+            e1 = 360.0 - e1
+        g = (e0 if e0 < e1 else e1) - pad
+        if g <= 0.0:
+            return 0.0
+        t = sin(g * d_r2)
+        return t * t
+
+    def low(lat_t, lon_t, cmin):
+        a = lat_t + cy * cmin * lon_t
+        if a >= 1.0:
+            return far
+        lo = two_r * asin(sqrt(a)) * rel_lo - m_abs
+        return lo if lo > 0.0 else 0.0
+
+    return lat_term, lon_term, low
+
+
+def min_cos(c0: float, c1: float) -> float:
+    """A lower bound of cos(latitude) over a padded cell whose edges have cosines c0, c1
+    (cos is concave over [-90, 90] degrees, so the minimum is at an edge; the slack covers
+    the pad and the rounding of cos)."""
+    c = (c0 if c0 < c1 else c1) - 1e-10
+    return c if c > 0.0 else 0.0
