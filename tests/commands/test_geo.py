@@ -141,3 +141,31 @@ def test_lower_bounder_is_a_lower_bound():
             px = r.choice([lon0, lon1, r.uniform(lon0, lon1)])
             py = r.choice([lat0, lat1, r.uniform(lat0, lat1)])
             assert lo <= G.distance(x, y, px, py), (x, y, lon0, lon1, lat0, lat1, px, py)
+
+
+def test_search_roots_is_search_cells():
+    """search_roots (integer cell coordinates) gives the cells, order, skips and doubles of
+    search_cells + decode_area + cell_score_range, Redis' own steps."""
+    import random
+    r = random.Random(11)
+    for _ in range(6000):
+        lon = r.choice([r.uniform(-180, 180), 180.0, -180.0, 179.9999, -179.9999, 0.0])
+        lat = r.choice([r.uniform(G.LAT_MIN, G.LAT_MAX), G.LAT_MAX, G.LAT_MIN, 84.99, 0.0])
+        rad = r.choice([0.0, 1.0, 100.0, 5000.0, 50000.0, 1e6, 5e6, 2e7, 3e7, r.uniform(0, 2e7)])
+        if r.random() < 0.5:
+            bounds = G.bounding_box(lon, lat, rad, rad)
+        else:
+            w, h = r.uniform(0, 1e6), r.uniform(0, 1e6)
+            bounds = G.bounding_box(lon, lat, w, h)
+            rad = (w * w + h * h) ** 0.5
+        cells = G.search_cells(lon, lat, rad, bounds)
+        want = []
+        last = None
+        for i, (bits, step) in enumerate(cells):
+            if (bits, step) == (0, 0):
+                continue
+            if last is not None and last != 0 and (bits, step) == cells[last]:
+                continue
+            last = i
+            want.append((i, bits, step) + G.decode_area(bits, step) + G.cell_score_range(bits, step))
+        assert G.search_roots(lon, lat, rad, bounds) == want, (lon, lat, rad)

@@ -216,17 +216,8 @@ def _cells(zv, shape):
                 node(order, bits | 3, step, lon_m, lon1, lat_m, lat1, p3, b, depth))
         return [k for k in kids if k is not None]
 
-    cells = G.search_cells(x, y, est, bounds)
     roots = []
-    last = None
-    for i, (bits, step) in enumerate(cells):
-        if bits == 0 and step == 0:
-            continue
-        if last is not None and last != 0 and (bits, step) == cells[last]:
-            continue
-        last = i
-        lon0, lon1, lat0, lat1 = G.decode_area(bits, step)
-        lo_s, hi_s = G.cell_score_range(bits, step)
+    for i, bits, step, lon0, lon1, lat0, lat1, lo_s, hi_s in G.search_roots(x, y, est, bounds):
         n = node(i, bits, step, lon0, lon1, lat0, lat1,
                  bis((float(lo_s), b"")), bis((float(hi_s), b"")), 0)
         if n is not None:
@@ -419,16 +410,8 @@ def _search_nearest(zv, shape, count):
         push(todo, (lo, order, float(bits << (52 - step * 2)), items, a, b, bits, step,
                     lon0, lon1, lat0, lat1, c0, c1, depth))
 
-    cells = G.search_cells(x, y, radius_m, G.bounding_box(x, y, radius_m, radius_m))
-    last = None
-    for i, (bits, step) in enumerate(cells):
-        if bits == 0 and step == 0:
-            continue
-        if last is not None and last != 0 and (bits, step) == cells[last]:
-            continue
-        last = i
-        lon0, lon1, lat0, lat1 = G.decode_area(bits, step)
-        lo_s, hi_s = G.cell_score_range(bits, step)
+    for i, bits, step, lon0, lon1, lat0, lat1, lo_s, hi_s in G.search_roots(
+            x, y, radius_m, G.bounding_box(x, y, radius_m, radius_m)):
         a = bis((float(lo_s), b""))
         b = bis((float(hi_s), b""))
         if a < b:

@@ -263,7 +263,8 @@ def neighbours(bits, step):
 
 def search_cells(lon, lat, radius_m, bounds):
     """The 9 cells to scan, in Redis' order (centre, N, S, E, W, NE, NW, SE, SW), as
-    (bits, step) pairs with (0, 0) for a cell excluded as useless."""
+    (bits, step) pairs with (0, 0) for a cell excluded as useless: Redis' steps written
+    plainly, the reference search_roots (what the searches call) is tested against."""
     min_lon, min_lat, max_lon, max_lat = bounds
     steps = estimate_steps(radius_m, lat)
     h = encode(lon, lat, steps) or 0
@@ -300,6 +301,64 @@ def search_cells(lon, lat, radius_m, bounds):
     order = ("north", "south", "east", "west", "north_east", "north_west",
              "south_east", "south_west")
     return [(h, steps)] + [cells[k] for k in order]
+
+
+# Redis' cell order after the centre, as (latitude, longitude) moves: N, S, E, W, NE, NW,
+# SE, SW.
+_AROUND = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1))
+
+
+def search_roots(lon, lat, radius_m, bounds):
+    """``search_cells`` as the searches use it: the cells Redis scans, in its order, with
+    what Redis skips left out (excluded cells, and a cell equal to the last one scanned
+    after the centre), each as (order, bits, step, lon0, lon1, lat0, lat1, min score,
+    end score), ``order`` being its position in ``search_cells``.  Worked out on the
+    cells' integer coordinates (a neighbour is one step along an axis, modulo 2**step, as
+    the bit moves do), with the same float operations as decode_area, so the same cells
+    and the same doubles as search_cells + decode_area + cell_score_range."""
+    min_lon, min_lat, max_lon, max_lat = bounds
+    steps = estimate_steps(radius_m, lat)
+    bits = encode(lon, lat, steps) or 0
+    ilat, ilon = deinterleave(bits)
+    div = float(1 << steps)
+    mask = (1 << steps) - 1
+    if steps > 1 and (
+            LAT_MIN + ((((ilat + 1) & mask) + 1) * 1.0 / div) * _LAT_SCALE < max_lat
+            or LAT_MIN + ((((ilat - 1) & mask)) * 1.0 / div) * _LAT_SCALE > min_lat
+            or LON_MIN + ((((ilon + 1) & mask) + 1) * 1.0 / div) * _LON_SCALE < max_lon
+            or LON_MIN + ((((ilon - 1) & mask)) * 1.0 / div) * _LON_SCALE > min_lon):
+        steps -= 1
+        bits = encode(lon, lat, steps) or 0
+        ilat, ilon = deinterleave(bits)
+        div = float(1 << steps)
+        mask = (1 << steps) - 1
+    cells = [(0, bits, ilat, ilon)]
+    skip_s = skip_n = skip_w = skip_e = False
+    if steps >= 2:
+        skip_s = LAT_MIN + (ilat * 1.0 / div) * _LAT_SCALE < min_lat
+        skip_n = LAT_MIN + ((ilat + 1) * 1.0 / div) * _LAT_SCALE > max_lat
+        skip_w = LON_MIN + (ilon * 1.0 / div) * _LON_SCALE < min_lon
+        skip_e = LON_MIN + ((ilon + 1) * 1.0 / div) * _LON_SCALE > max_lon
+    for order, (dy, dx) in enumerate(_AROUND, 1):
+        if (dy < 0 and skip_s) or (dy > 0 and skip_n) or (dx < 0 and skip_w) or (dx > 0 and skip_e):
+            continue
+        la = (ilat + dy) & mask if dy else ilat
+        lo = (ilon + dx) & mask if dx else ilon
+        cells.append((order, interleave(la, lo), la, lo))
+    shift = 52 - steps * 2
+    out = []
+    last = None
+    for order, b, la, lo in cells:
+        if last is not None and b == last:
+            continue
+        last = b if order else None
+        out.append((order, b, steps,
+                    LON_MIN + (lo * 1.0 / div) * _LON_SCALE,
+                    LON_MIN + ((lo + 1) * 1.0 / div) * _LON_SCALE,
+                    LAT_MIN + (la * 1.0 / div) * _LAT_SCALE,
+                    LAT_MIN + ((la + 1) * 1.0 / div) * _LAT_SCALE,
+                    b << shift, (b + 1) << shift))
+    return out
 
 
 def cell_score_range(bits, step):
