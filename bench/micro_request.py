@@ -11,7 +11,9 @@ syscalls).  Made for instruction counts, which stay repeatable on a busy machine
 Arguments: WORKLOAD PIPELINE REQUESTS, WORKLOAD one of get set incr ping mset hset lpush rpop
 lrange, or the bench/collections_bench.py workloads as redis-benchmark sends them (random
 integers below 100000, fixed seed; containers pre-filled so that pops never find them empty):
-c_lpush c_rpop c_lrange_100 c_sadd c_spop c_hset c_zadd c_zrange c_zpopmin c_bzpopmin.
+c_lpush c_rpop c_lrange_100 c_sadd c_spop c_hset c_zadd c_zrange c_zpopmin c_bzpopmin;
+also c_zadd_big (ZADD into a zset of ~50,000 members) and c_zrange_cold (ZRANGE WITHSCORES
+of 10 members at a random rank of a 200,000-member zset: the pair cache mostly misses).
 """
 
 import os
@@ -79,6 +81,10 @@ def _r():
     return b"%012d" % random.randrange(100000)
 
 
+def _zrange_at(r):
+    return req(b"ZRANGE", b"zbig", b"%d" % r, b"%d" % (r + 9), b"WITHSCORES")
+
+
 # name -> (setup commands, function producing one request); shapes as redis-benchmark's
 COLLECTIONS = {
     "c_lpush": ([], lambda: req(b"LPUSH", b"mylist", b"xxx")),
@@ -89,8 +95,15 @@ COLLECTIONS = {
                 for j in range(0, 200000, 50000)], lambda: req(b"SPOP", b"myset")),
     "c_hset": ([], lambda: req(b"HSET", b"myhash", b"element:" + _r(), b"xxx")),
     "c_zadd": ([], lambda: req(b"ZADD", b"myzset", _r(), b"member:" + _r())),
+    # ZADD into a zset of 50,000 members, the size the bench's zset reaches after a few runs
+    # (about half the requests then update an existing member)
+    "c_zadd_big": (lambda: [[b"ZADD", b"myzset"] + [x for i in range(5000) for x in (_r(), b"member:" + _r())]
+                            for j in range(10)], lambda: req(b"ZADD", b"myzset", _r(), b"member:" + _r())),
     "c_zrange": ([[b"ZADD", b"zfill"] + [x for i in range(10000) for x in (b"%d" % i, b"member:%07d" % i)]],
                  lambda: req(b"ZRANGE", b"zfill", b"5000", b"5009", b"WITHSCORES")),
+    "c_zrange_cold": ([[b"ZADD", b"zbig"] + [x for i in range(j, j + 50000) for x in (b"%d.%d" % (i, i % 7), b"member:%07d" % i)]
+                       for j in range(0, 200000, 50000)],
+                      lambda: _zrange_at(random.randrange(199990))),
     "c_zpopmin": ([[b"ZADD", b"zpop"] + [x for i in range(j, j + 50000) for x in (b"%d" % i, b"member:%07d" % i)]
                    for j in range(0, 200000, 50000)], lambda: req(b"ZPOPMIN", b"zpop")),
     "c_bzpopmin": ([[b"ZADD", b"zpop"] + [x for i in range(j, j + 50000) for x in (b"%d" % i, b"member:%07d" % i)]
@@ -128,7 +141,7 @@ def collections(which, depth, n):
     t = FakeTransport()
     proto.connection_made(t)
     cl = e.client()
-    for argv in setup:
+    for argv in (setup() if callable(setup) else setup):     # (after the seed)
         cl.execute(*argv)
     datas = [b"".join(make() for _ in range(depth)) for _ in range(int(os.environ.get("BENCH_MAKE", n)))]
     received = proto.data_received

@@ -303,9 +303,17 @@ def test_index_fast_paths_match_sortedlist():
                 assert a.pop_first() == b.pop(0)
             elif r < 0.8:
                 assert a.pop_last() == b.pop(-1)
-            elif r < 0.9:
+            elif r < 0.85:
                 i = rng.randrange(len(b))
                 assert a[i] == b[i]          # builds the positional index
+            elif r < 0.92:
+                v = b[rng.randrange(len(b))]
+                new = (rng.randrange(50) if rng.random() < 0.5 else v[0] + rng.choice([-1, 1]),
+                       v[1] + b"x")
+                if new not in b:
+                    a.move(v, new)
+                    b.remove(v)
+                    b.add(new)
             else:
                 v = b[rng.randrange(len(b))]
                 a.remove(v)
@@ -316,3 +324,35 @@ def test_index_fast_paths_match_sortedlist():
                 j = rng.randrange(i + 1, len(b) + 1)
                 assert a.span(i, j) == list(b.islice(i, j))
         assert list(a) == list(b)
+
+
+def test_add_and_update_paths_keep_the_index_exact():
+    # ZSet.add/zadd inline the index insertion and move updated members (_Index.move):
+    # with tiny load factors, every split/merge/positional-index case against a dict
+    rng = random.Random(11)
+    for trial in range(10):
+        z = ZSet()
+        z.index._reset(rng.choice([4, 8, 16]))
+        ref = {}
+        for step in range(800):
+            m = b"m%d" % rng.randrange(120)
+            s = float(rng.randrange(40)) if trial % 2 else rng.uniform(-5, 5)
+            r = rng.random()
+            if r < 0.6:
+                out = z.add(m, s)
+                assert out == (ADDED if m not in ref else NOP if ref[m] == s else UPDATED)
+                ref[m] = s
+            elif r < 0.8:
+                out, new = z.zadd(m, s, incr=True)
+                ref[m] = ref.get(m, 0.0) + s
+                assert new == ref[m]
+            elif r < 0.9 and ref:
+                i = rng.randrange(len(ref))
+                assert z.index[i] == sorted((v, k) for k, v in ref.items())[i]
+            elif ref:
+                k = rng.choice(sorted(ref))
+                assert z.remove(k)
+                del ref[k]
+            z.index._check()
+            assert list(z.index) == sorted((v, k) for k, v in ref.items())
+            assert z.scores == ref

@@ -13,7 +13,6 @@ import math
 
 from .. import errors, glob
 from ..datatypes import zsettype as ZT
-from ..datatypes.zset import normalize_rank_range
 from ..datatypes.zsettype import ZSetValue
 from ..keyspace import notify as N
 from ..keyspace.blocking import block, parse_timeout, signal_key_ready
@@ -406,19 +405,36 @@ def _zrange_generic(c, argv, start, store, rangetype=None, reverse=None):
 
 
 def _rank_reply(c, zv, start, stop, reverse, withscores):
-    """ZRANGE by rank straight into the reply shape (no intermediate pair list)."""
+    """ZRANGE by rank straight into the reply shape (no intermediate pair list);
+    normalize_rank_range and _Index.span inlined."""
     idx = zv.index
-    n = len(idx)
-    r = normalize_rank_range(start, stop, n)
-    if r is None:
+    n = idx._len
+    if start < 0:
+        start += n
+        if start < 0:
+            start = 0
+    if stop < 0:
+        stop += n
+    if stop >= n:
+        stop = n - 1
+    if start > stop or start >= n:
         return []
-    a, b = r
     if reverse:
-        a, b = n - b, n - a
-        it = idx.span(a, b)
-        it.reverse()
+        start, stop = n - 1 - stop, n - 1 - start
+    need = stop - start + 1
+    lists = idx._lists
+    first = lists[0]
+    if start < len(first):
+        pos = 0
+        it = first[start:start + need]
     else:
-        it = idx.span(a, b)
+        pos, i = idx._pos(start)
+        it = lists[pos][i:i + need]
+    while len(it) < need:
+        pos += 1
+        it += lists[pos][:need - len(it)]
+    if reverse:
+        it.reverse()
     if not withscores:
         return [m for _s, m in it]
     if c.resp3:
@@ -440,9 +456,18 @@ def zrange(c, argv):
     """ZRANGE key start stop [BYSCORE | BYLEX] [REV] [LIMIT offset count] [WITHSCORES]"""
     n = len(argv)
     if n == 4 or (n == 5 and argv[4].upper() == b"WITHSCORES"):
-        # by rank, the common form: nothing else to parse
-        start = parse_int(argv[2])
-        stop = parse_int(argv[3])
+        # by rank, the common form: nothing else to parse; plain non-negative indexes are
+        # read here (parse_int's first test, inlined)
+        a = argv[2]
+        b = argv[3]
+        if a.isdigit() and len(a) < 19 and (a[0] != 48 or len(a) == 1):
+            start = int(a)
+        else:
+            start = parse_int(a)
+        if b.isdigit() and len(b) < 19 and (b[0] != 48 or len(b) == 1):
+            stop = int(b)
+        else:
+            stop = parse_int(b)
         zv = c.db.lookup(argv[1])
         if zv is None:
             return []

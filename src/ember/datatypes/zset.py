@@ -27,7 +27,7 @@ uses the tuples directly; when they are not, the result is unspecified by Redis 
 binary-search on the member alone (O(log^2 N)), which is close to what Redis' walk does.
 """
 
-from bisect import bisect_right, insort
+from bisect import bisect_left, bisect_right, insort
 from math import inf, nextafter
 import random as _random
 
@@ -117,6 +117,29 @@ class _Index(SortedList):
         if self._index or len(sub) > self._load << 1:
             self._expand(pos)
         self._len += 1
+
+    def move(self, old, new):
+        """Replace ``old`` (present) by ``new`` (absent): remove + add in one call, and
+        without the maxima bisection of the add when ``new`` stays in ``old``'s sublist.
+        Anything but the common case (a positional index to maintain, a sublist to merge)
+        goes to SortedList's remove."""
+        _maxes = self._maxes
+        pos = bisect_left(_maxes, old)
+        sub = self._lists[pos]
+        if self._index or len(sub) <= (self._load >> 1) + 1:
+            SortedList.remove(self, old)
+            self.add(new)
+            return
+        i = bisect_left(sub, old)
+        del sub[i]
+        # sub keeps more than half the load: no merge; the maximum follows
+        if (pos == 0 or _maxes[pos - 1] < new) and (new < sub[-1] or pos == len(_maxes) - 1):
+            insort(sub, new)            # still within this sublist's bounds: no count changes
+            _maxes[pos] = sub[-1]
+            return
+        _maxes[pos] = sub[-1]
+        self._len -= 1
+        self.add(new)
 
     @classmethod
     def from_sorted(cls, values: list):
@@ -292,22 +315,39 @@ class ZSet:
     # ---- add / update / remove -----------------------------------------------------------
 
     def add(self, member, score: float) -> int:
-        """Set member's score.  Returns ADDED, UPDATED (score changed) or NOP."""
+        """Set member's score.  Returns ADDED, UPDATED (score changed) or NOP.  (The hot
+        path of ZADD: _Index.add's common case is inlined for a new member, _Index.move
+        moves an existing one.)"""
         if score != score:
             return NAN
         d = self.scores
         cur = d.get(member)
         if cur is None:
             d[member] = score
-            self.index.add((score, member))
+            idx = self.index
+            item = (score, member)
+            _maxes = idx._maxes
+            if _maxes and not idx._index:
+                pos = bisect_right(_maxes, item)
+                if pos == len(_maxes):
+                    pos -= 1
+                    sub = idx._lists[pos]
+                    sub.append(item)
+                    _maxes[pos] = item
+                else:
+                    sub = idx._lists[pos]
+                    insort(sub, item)
+                idx._len += 1
+                if len(sub) > idx._load << 1:
+                    idx._expand(pos)
+            else:
+                idx.add(item)
             if self.lp is not None:
                 self._grow_check(member)
             return ADDED
         if cur == score:
             return NOP
-        idx = self.index
-        idx.remove((cur, member))
-        idx.add((score, member))
+        self.index.move((cur, member), (score, member))
         d[member] = score
         return UPDATED
 
@@ -338,9 +378,7 @@ class ZSet:
             return NOP, None
         if score == cur:
             return NOP, cur
-        idx = self.index
-        idx.remove((cur, member))
-        idx.add((score, member))
+        self.index.move((cur, member), (score, member))
         d[member] = score
         return UPDATED, score
 

@@ -372,6 +372,8 @@ def encode_into(out, v, resp3):
 
 
 def encode(v, resp3=False) -> bytes:
+    if type(v) is Raw:      # pre-encoded (ZRANGE/ZPOPMIN replies of network clients...)
+        return v.data
     out = []
     encode_into(out, v, resp3)
     return b"".join(out)
