@@ -120,6 +120,12 @@ def test_decode_units_match_decode():
         assert (i * 1.0 / div) * (G.LAT_MAX - G.LAT_MIN) == i * G.LAT_UNIT
         bits = r.randrange(1 << 52)
         assert G.decode_score(float(bits)) == G.decode(bits)
+    # the inline decode of the nearest-first search leaves decode's clamps out: the centres
+    # of the edge cells are inside the ranges (and the formula is monotonic in i)
+    for i in (0, (1 << 26) - 1):
+        x = ((G.LON_MIN + i * G.LON_UNIT) + (G.LON_MIN + (i + 1) * G.LON_UNIT)) / 2
+        y = ((G.LAT_MIN + i * G.LAT_UNIT) + (G.LAT_MIN + (i + 1) * G.LAT_UNIT)) / 2
+        assert G.LON_MIN <= x <= G.LON_MAX and G.LAT_MIN <= y <= G.LAT_MAX
 
 
 def test_lower_bounder_is_a_lower_bound():

@@ -394,7 +394,7 @@ def _search_nearest(zv, shape, count):
     lat1r = y * d_r
     cos1 = cos(lat1r)
     t = G.deint_table()
-    lon_min, lon_max, lat_min, lat_max = G.LON_MIN, G.LON_MAX, G.LAT_MIN, G.LAT_MAX
+    lon_min, lat_min = G.LON_MIN, G.LAT_MIN
     lon_unit, lat_unit = G.LON_UNIT, G.LAT_UNIT
     split_min, split_depth, step_max = _SPLIT_MIN_SORTED, _SPLIT_DEPTH, G.STEP_MAX
     todo = []   # heap of cells: (lower bound, root order, first score, items, a, b, bits,
@@ -465,25 +465,25 @@ def _search_nearest(zv, shape, count):
                 cell(order, items, p3, b, bits | 3, step, lon_m, lon1, lat_m, lat1, cm, c1,
                      depth, low(s_n, t_e, m_n))
             continue
+        # G.decode_score(s), inline; the points of a cell of step >= 10 share their top 20
+        # bits, so the two upper 16-bit chunks are looked up once.  (decode_score's clamps
+        # are left out: a cell centre is never outside the ranges, see test_geo.py.)
+        if step >= 10:
+            v = bits << (52 - step * 2)
+            hi = (t[(v >> 32) & 0xFFFF] << 16) | (t[v >> 48] << 24)
+        else:
+            hi = -1
         for s, m in (items[a:b] if items is not None else index.islice(a, b)):
-            # G.decode_score(s), inline
             v = int(s)
-            ta = t[v & 0xFFFF]
-            tb = t[(v >> 16) & 0xFFFF]
-            tc = t[(v >> 32) & 0xFFFF]
-            td = t[v >> 48]
-            ilat = (ta & 0xFF) | ((tb & 0xFF) << 8) | ((tc & 0xFF) << 16) | ((td & 0xFF) << 24)
-            ilon = (ta >> 8) | ((tb >> 8) << 8) | ((tc >> 8) << 16) | ((td >> 8) << 24)
+            if hi >= 0:
+                c = hi | t[v & 0xFFFF] | (t[(v >> 16) & 0xFFFF] << 8)
+            else:
+                c = (t[v & 0xFFFF] | (t[(v >> 16) & 0xFFFF] << 8)
+                     | (t[(v >> 32) & 0xFFFF] << 16) | (t[v >> 48] << 24))
+            ilat = c & 0xFFFFFFFF
+            ilon = c >> 32
             px = ((lon_min + ilon * lon_unit) + (lon_min + (ilon + 1) * lon_unit)) / 2
-            if px > lon_max:
-                px = lon_max
-            elif px < lon_min:
-                px = lon_min
             py = ((lat_min + ilat * lat_unit) + (lat_min + (ilat + 1) * lat_unit)) / 2
-            if py > lat_max:
-                py = lat_max
-            elif py < lat_min:
-                py = lat_min
             # G.distance(x, y, px, py) with the centre's terms hoisted
             v = sin((px * d_r - lon1r) / 2)
             if v == 0.0:

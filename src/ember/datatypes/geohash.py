@@ -53,12 +53,9 @@ def interleave(lat_i: int, lon_i: int) -> int:
 def deinterleave(bits: int):
     """(lat part, lon part)."""
     t = _DEINT16 or _deint_table()
-    a = t[bits & 0xFFFF]
-    b = t[(bits >> 16) & 0xFFFF]
-    c = t[(bits >> 32) & 0xFFFF]
-    d = t[(bits >> 48) & 0xFFFF]
-    return ((a & 0xFF) | ((b & 0xFF) << 8) | ((c & 0xFF) << 16) | ((d & 0xFF) << 24),
-            (a >> 8) | ((b >> 8) << 8) | ((c >> 8) << 16) | ((d >> 8) << 24))
+    c = (t[bits & 0xFFFF] | (t[(bits >> 16) & 0xFFFF] << 8) | (t[(bits >> 32) & 0xFFFF] << 16)
+         | (t[(bits >> 48) & 0xFFFF] << 24))
+    return c & 0xFFFFFFFF, c >> 32
 
 
 def encode(lon: float, lat: float, step: int = STEP_MAX,
@@ -108,15 +105,16 @@ _DEINT16 = None
 
 
 def deint_table():
-    """The 16-bit deinterleave table: entry i is (latitude bits of i) | (longitude bits of
-    i) << 8, built on first use."""
+    """The 16-bit deinterleave table, built on first use: entry i is (the 8 latitude bits
+    of i) | (its 8 longitude bits) << 32, so that ORing the entries of a hash's 16-bit
+    chunks shifted by 0, 8, 16, 24 gives latitude | longitude << 32 at once."""
     return _DEINT16 or _deint_table()
 
 
 def _deint_table():
     global _DEINT16
     if _DEINT16 is None:
-        _DEINT16 = [_squash(i) | (_squash(i >> 1) << 8) for i in range(65536)]
+        _DEINT16 = [_squash(i) | (_squash(i >> 1) << 32) for i in range(65536)]
     return _DEINT16
 
 
@@ -135,12 +133,10 @@ def decode_score(score: float):
     of every geo search); the same doubles as decode()."""
     bits = int(score)
     t = _DEINT16 or _deint_table()
-    a = t[bits & 0xFFFF]
-    b = t[(bits >> 16) & 0xFFFF]
-    c = t[(bits >> 32) & 0xFFFF]
-    d = t[bits >> 48]
-    ilat = (a & 0xFF) | ((b & 0xFF) << 8) | ((c & 0xFF) << 16) | ((d & 0xFF) << 24)
-    ilon = (a >> 8) | ((b >> 8) << 8) | ((c >> 8) << 16) | ((d >> 8) << 24)
+    c = (t[bits & 0xFFFF] | (t[(bits >> 16) & 0xFFFF] << 8) | (t[(bits >> 32) & 0xFFFF] << 16)
+         | (t[bits >> 48] << 24))
+    ilat = c & 0xFFFFFFFF
+    ilon = c >> 32
     x = ((LON_MIN + ilon * LON_UNIT) + (LON_MIN + (ilon + 1) * LON_UNIT)) / 2
     if x > LON_MAX:
         x = LON_MAX
