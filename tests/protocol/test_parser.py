@@ -569,9 +569,33 @@ def long_commands(draw):
     return bytes(data)
 
 
+@st.composite
+def long_pipelines(draw):
+    """Pipelines whose first command has 4+ arguments (parse_fast's hiredis pipeline route):
+    mostly of one arity, sometimes mixed, with "*" inside arguments, mutated like
+    long_commands, sometimes with an empty, null, nested or huge-count command in between."""
+    k = draw(st.integers(4, 12))
+    arities = st.just(k) if draw(st.booleans()) else st.integers(1, 12)
+    cmds = draw(st.lists(arities.flatmap(lambda n: st.lists(
+        st.one_of(st.binary(max_size=10), st.sampled_from([b"*", b"*12", b"*1234567", b"a*b"])),
+        min_size=n, max_size=n)), min_size=1, max_size=6))
+    cmds[0] = (cmds[0] + [b"x"] * k)[:max(k, len(cmds[0]))]
+    parts = [enc(*c) for c in cmds]
+    if draw(st.booleans()):
+        parts.insert(draw(st.integers(1, len(parts))), draw(st.sampled_from(
+            [b"*0\r\n", b"*-1\r\n", b"*1\r\n*1\r\n$1\r\na\r\n", b"*2000000\r\n", b"*123456\r\n",
+             b"*1\r\n+PING\r\n", b"*1\r\n$-1\r\n", b"PING\r\n"])))
+    data = bytearray(b"".join(parts))
+    for _ in range(draw(st.integers(0, 2))):
+        i = draw(st.integers(0, len(data) - 1))
+        data[i] = draw(st.sampled_from(b"*$+=(:,#_-!~%>|\r\n\x000123456789aX"))
+    return bytes(data)
+
+
 @settings(max_examples=int(__import__("os").environ.get("EMBER_HYP_EXAMPLES", 400)), deadline=None,
           suppress_health_check=list(HealthCheck))
-@given(st.one_of(long_commands(), uniform_pipelines(), mutated_uniform(), streams, mutated()))
+@given(st.one_of(long_commands(), long_pipelines(), uniform_pipelines(), mutated_uniform(), streams,
+                 mutated()))
 def test_parse_fast_agrees_with_full_parser(data):
     """parse_fast (what the server tries first on every read) either declines or returns
     exactly the full parser's commands: one argv (list) for one command, argument columns
@@ -593,6 +617,13 @@ def test_parse_fast_agrees_with_full_parser(data):
     b"*4\r\n$4\r\nMSET\r\n:1\r\n$1\r\n1\r\n$1\r\nb\r\n",      # integer element
     b"*4\r\n$4\r\nMSET\r\n~3000000000\r\n",                   # huge nested aggregate
     b"*4\r\n$4\r\nMSET\r\n$01\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n",  # leading zero
+    # pipelines (the hiredis pipeline route)
+    enc("MSET", "a", "1", "b", "2") + b"*1\r\n+PING\r\n",       # simple string element
+    enc("MSET", "a", "1", "b", "2") + b"*0\r\n" + enc("MSET", "a", "1", "b", "2"),  # empty
+    enc("MSET", "a", "1", "b", "2") + b"*-1\r\n" + enc("MSET", "a", "1", "b", "2"),
+    enc("MSET", "a", "1", "b", "2") + b"*2000000\r\n$1\r\na\r\n",  # huge count
+    enc("MSET", "a", "1", "b", "2") + b"*2\r\n*1\r\n$1\r\na\r\n$1\r\nb\r\n",  # nested
+    enc("MSET", "a", "1", "b", "2") * 2 + b"*2\r\n$3\r\nGET\r\n",      # partial
 ])
 def test_parse_fast_declines_what_redis_reads_otherwise(data):
     assert parse_fast(data) is None

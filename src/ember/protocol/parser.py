@@ -556,6 +556,50 @@ def _parse_one(data):
     return None
 
 
+_PROBE = [b"!"]
+
+
+def _parse_many(data):
+    """Argument columns of a pipeline of multibulk commands that all have the same number
+    of arguments (the argv when there is only one), as Redis would read them, when hiredis
+    can be proven exact on ``data`` (else None).  The caller has checked that ``data``
+    starts with "*" and is under 1 MB.  The proof is _parse_one's, per command: no "+", "=", "(" or other aggregate type
+    byte anywhere (memchr scans: cheaper than translate over a few KB), no "*" followed by
+    6 digits (so no count hiredis would allocate a big list for; a "*" inside an argument is
+    just data to hiredis), every element hiredis returns is a non-empty list of bytes (a
+    nested array, integer, null or error makes b"".join refuse), and nothing is left over
+    (has_data, and a probe command read back alone after them)."""
+    global _one_reader
+    find = data.find
+    if (find(b"+") >= 0 or find(b"=") >= 0 or find(b"(") >= 0 or find(b"~") >= 0
+            or find(b"%") >= 0 or find(b">") >= 0 or find(b"|") >= 0
+            or _HUGE_STAR(data) is not None):
+        return None
+    reader = _one_reader
+    reader.feed(data)
+    gets = reader.gets
+    cmds = []
+    try:
+        c = gets()
+        while c is not False:
+            cmds.append(c)
+            c = gets()
+        # has_data() is False also when hiredis took in the header (and some elements) of
+        # a last, incomplete command; a probe command comes back alone only if it did not
+        if not reader.has_data():
+            reader.feed(b"*1\r\n$1\r\n!\r\n")
+        if gets() == _PROBE and not reader.has_data():
+            b"".join(map(b"".join, cmds))   # TypeError unless each is a list of bytes
+            k = len(cmds[0])
+            if k and list(map(len, cmds)).count(k) == len(cmds):
+                return cmds[0] if len(cmds) == 1 else tuple(map(list, zip(*cmds)))
+            return None
+    except Exception:   # hiredis.ProtocolError, TypeError
+        pass
+    _one_reader = hiredis.Reader()      # it may hold the rest of data
+    return None
+
+
 def parse_fast(data):
     """parse_simple and parse_uniform with one split: the argv (a list) when ``data`` is one
     canonical command, a tuple of argument columns when it is a uniform pipeline of two or
@@ -564,11 +608,15 @@ def parse_fast(data):
         long_one = data[2] != 13 or data[1] > 51    # not "*1\r" .. "*3\r": 4+ arguments
     except IndexError:
         return None
-    if (long_one and data[0] == 42 and not data[1:7].isdigit() and len(data) < 1048576
-            and data.find(b"*", 1) < 0):
-        argv = _parse_one(data)
-        if argv is not None:
-            return argv
+    if long_one and data[0] == 42 and not data[1:7].isdigit() and len(data) < 1048576:
+        if data.find(b"*", 1) < 0:
+            argv = _parse_one(data)
+            if argv is not None:
+                return argv
+        else:       # a pipeline of long commands (MSET -P 16): hiredis, if proven exact
+            cols = _parse_many(data)
+            if cols is not None:
+                return cols
     parts = data.split(b"\r\n")
     n = len(parts)
     try:
