@@ -415,3 +415,32 @@ def test_shutdown_over_tcp():
             r.execute_command("SHUTDOWN", "NOSAVE")
         s.proc.wait(10)
         assert s.proc.returncode == 0
+
+
+@needs_net
+def test_info_io_and_eventloop_counters(ember_server):
+    """total_reads/writes_processed count the reads and writes of the connections; the
+    eventloop_* fields (7.2) are real: cycles (reads + timer callbacks), the loop thread's
+    busy time, and per-second rates sampled by the cron."""
+    import time
+    redis = pytest.importorskip("redis")
+    r = redis.Redis(port=ember_server.port)
+    before = r.info("stats")
+    for i in range(50):
+        r.set("k%d" % i, "v")
+    p = r.pipeline(transaction=False)
+    for i in range(20):
+        p.get("k%d" % i)
+    p.execute()                     # one read (or a few), one write
+    time.sleep(0.5)                 # a few cron samples
+    after = r.info("stats")
+    reads = after["total_reads_processed"] - before["total_reads_processed"]
+    writes = after["total_writes_processed"] - before["total_writes_processed"]
+    assert 51 <= reads <= 60 and 51 <= writes <= 60, (reads, writes)
+    assert after["eventloop_cycles"] - before["eventloop_cycles"] >= reads + 3   # + cron ticks
+    assert after["eventloop_duration_sum"] > before["eventloop_duration_sum"] > 0
+    assert after["eventloop_duration_cmd_sum"] <= after["eventloop_duration_sum"]
+    assert after["instantaneous_eventloop_cycles_per_sec"] >= 5        # hz 10 at least
+    assert after["instantaneous_eventloop_duration_usec"] > 0
+    r.config_resetstat()
+    assert r.info("stats")["total_reads_processed"] <= 2

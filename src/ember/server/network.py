@@ -114,6 +114,9 @@ class EmberProtocol(asyncio.Protocol):
         else:
             self.transport.write(data)
             c.tot_net_out += len(data)
+            stats = self.server.stats
+            stats.total_net_output_bytes += len(data)
+            stats.total_writes_processed += 1
             self.net.check_output_limits(c, self.transport)
 
     # ---- input -----------------------------------------------------------------------
@@ -123,7 +126,9 @@ class EmberProtocol(asyncio.Protocol):
             return
         server = self.server
         c.tot_net_in += len(data)
-        server.stats.total_net_input_bytes += len(data)
+        stats = server.stats
+        stats.total_net_input_bytes += len(data)
+        stats.total_reads_processed += 1
         c.last_interaction = _time()   # the network layer always runs on the real clock
         parser = self.parser
         if not parser._size and not parser._py_active and c.blocked is None and not c.paused:
@@ -176,7 +181,9 @@ class EmberProtocol(asyncio.Protocol):
                     transport.write(data)
                     n = len(data)
                     c.tot_net_out += n
-                    server.stats.total_net_output_bytes += n
+                    stats = server.stats
+                    stats.total_net_output_bytes += n
+                    stats.total_writes_processed += 1
                     if transport.get_write_buffer_size():
                         self.net.check_output_limits(c, transport)
                 return
@@ -230,10 +237,12 @@ class EmberProtocol(asyncio.Protocol):
     def write_now(self, transport, data):
         transport.write(data)
         n = len(data)
+        stats = self.server.stats
+        stats.total_writes_processed += 1
         c = self.client
         if c is not None:
             c.tot_net_out += n
-            self.server.stats.total_net_output_bytes += n
+            stats.total_net_output_bytes += n
             if transport.get_write_buffer_size():   # all written at once: no limit to check
                 self.net.check_output_limits(c, transport)
 
@@ -446,6 +455,7 @@ class Network:
         self.loop.call_later(1.0 / hz, self._cron)
 
     def _cron(self):
+        self.server.stats.timer_cycles += 1
         try:
             self.server.cron()
         except Exception as e:  # never let the cron die
@@ -464,6 +474,7 @@ class Network:
         """Extra active-expiry passes while a backlog of due keys remains (Redis' fast
         cycles): each pass is time-bounded, with gaps for clients in between."""
         self._expire_pending = False
+        self.server.stats.timer_cycles += 1
         try:
             backlog = self.server.active_expire()
         except Exception as e:

@@ -1,5 +1,7 @@
 """Server-wide counters shown by INFO stats / errorstats."""
 
+import time
+
 
 class Stats:
     def __init__(self):
@@ -42,6 +44,26 @@ class Stats:
         self.ops_samples = []
         self.instantaneous_ops = 0.0
         self._last_sample = None
+        # event loop: ember's callbacks on the loop (reads + timer callbacks) stand for
+        # Redis' loop cycles, and the loop thread's CPU time for their summed duration
+        # (the thread blocks only in the poller, so its CPU time is the loop's busy time)
+        self.timer_cycles = 0
+        self.el_cpu_base = time.thread_time_ns()
+        self.el_samples = []            # (cycles/s, us per cycle) of the recent cron samples
+        self._last_el = None
+
+    def eventloop_cycles(self):
+        return self.total_reads_processed + self.timer_cycles
+
+    def eventloop_duration_us(self):
+        return (time.thread_time_ns() - self.el_cpu_base) // 1000
+
+    def instantaneous_eventloop(self):
+        """(cycles per second, microseconds per cycle), averaged over the recent samples."""
+        el = self.el_samples
+        if not el:
+            return 0, 0
+        return (int(sum(x for x, _ in el) / len(el)), int(sum(y for _, y in el) / len(el)))
 
     def count_error(self, msg: str):
         self.total_error_replies += 1
@@ -51,7 +73,6 @@ class Stats:
         self.errors[code] = self.errors.get(code, 0) + 1
 
     def sample(self, server):
-        import time
         t = time.monotonic()
         total = self.total_commands_processed
         if self._last_sample is not None:
@@ -62,3 +83,11 @@ class Stats:
                     del self.ops_samples[0]
                 self.instantaneous_ops = sum(self.ops_samples) / len(self.ops_samples)
         self._last_sample = (t, total)
+        cycles, cpu = self.eventloop_cycles(), time.thread_time_ns()
+        last = self._last_el
+        if last is not None and t > last[0]:
+            n = cycles - last[1]
+            self.el_samples.append((n / (t - last[0]), (cpu - last[2]) / 1000 / n if n > 0 else 0))
+            if len(self.el_samples) > 16:
+                del self.el_samples[0]
+        self._last_el = (t, cycles, cpu)
