@@ -175,3 +175,34 @@ def test_search_roots_is_search_cells():
             last = i
             want.append((i, bits, step) + G.decode_area(bits, step) + G.cell_score_range(bits, step))
         assert G.search_roots(lon, lat, rad, bounds) == want, (lon, lat, rad)
+
+
+def test_nearest_search_paths_agree(ember, monkeypatch):
+    """The nearest-first search gives what the general sorted search gives, whether cells
+    are copied out of the index (the usual case) or split on the index itself (cells of
+    more than _SPAN_MAX points, forced here with a tiny limit)."""
+    import random
+    from ember.commands import geo
+    r = random.Random(4)
+    args = []
+    for i in range(3000):
+        x, y = r.choice([(13, 38), (179.9, 0), (-40, 84.9)])
+        s = r.choice([0.01, 0.3, 2.0])
+        args += ["%.6f" % max(-180, min(180, x + r.uniform(-s, s))),
+                 "%.6f" % max(-85, min(85, y + r.uniform(-s, s))), "m%d" % i]
+    ember.execute("GEOADD", "g", *args)
+    zv = ember.server.dbs[0].lookup(b"g")
+    cases = []
+    for _ in range(60):
+        x, y = r.choice([(13, 38), (179.95, 0), (-179.95, 0.1), (-40, 84.9)])
+        cases.append(("circle", x + r.uniform(-0.2, 0.2), y + r.uniform(-0.1, 0.1), 1000.0,
+                      r.choice([0.2, 5, 40, 300, 3000]), 0.0))
+    for shape in cases:
+        for count in (1, 7, 30, 400):
+            want = geo._search_sorted(zv, shape, count, False)
+            assert geo._search_nearest(zv, shape, count) == want
+            monkeypatch.setattr(geo, "_SPAN_MAX", 16)
+            assert geo._search_nearest(zv, shape, count) == want
+            monkeypatch.setattr(geo, "_SPAN_MAX", 0)
+            assert geo._search_nearest(zv, shape, count) == want
+            monkeypatch.undo()
