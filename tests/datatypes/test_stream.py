@@ -5,9 +5,17 @@ import random
 from ember.datatypes.stream import SortedIds, Stream, ids_from, pack, unpack
 
 
-def test_ids_from_matches_a_plain_filter():
+import pytest
+
+from ember.datatypes import stream as stream_mod
+
+
+@pytest.mark.parametrize("layout", [True, False])
+def test_ids_from_matches_a_plain_filter(layout, monkeypatch):
     """ids_from reads the SortedList's sublists: compare with a sorted list's filter, for
-    several sublist sizes (load factors), bounds outside the values, counts 0..all."""
+    several sublist sizes (load factors), bounds outside the values, counts 0..all; and its
+    fallback through the public irange (for a sortedcontainers without that layout)."""
+    monkeypatch.setattr(stream_mod, "_SORTED_LAYOUT", layout)
     r = random.Random(3)
     for trial in range(200):
         vals = r.sample(range(100000), r.randrange(0, 3000))

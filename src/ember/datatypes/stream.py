@@ -26,6 +26,7 @@ protocol or the keyspace.
 
 import re
 from bisect import bisect_left, bisect_right
+from itertools import islice
 
 from .zset import _Index as SortedIds   # SortedList with a short path for appends
 
@@ -136,10 +137,18 @@ class Node:
         return n + _lp_int(nf) + _lp_strs(fv) + _lp_int(2 * nf + 4)
 
 
+# ids_from reads sortedcontainers' SortedList layout (``_lists``/``_maxes``: the same in
+# every 2.x release; pyproject keeps sortedcontainers below 3).  Should an install lack it,
+# the public ``irange`` answers instead (slower: it walks the positional index).
+_SORTED_LAYOUT = all(hasattr(SortedIds([0]), a) for a in ("_lists", "_maxes"))
+
+
 def ids_from(ids, lo, count):
     """The first ``count`` (None: all) values >= ``lo`` of the sorted set ``ids`` (a
     SortedList: read through its documented layout, sublists ``_lists`` and their maxima
     ``_maxes``, so no positional index is built), as a list."""
+    if not _SORTED_LAYOUT:
+        return list(islice(ids.irange(lo), count))
     maxes = ids._maxes
     k = bisect_left(maxes, lo)
     out = []
