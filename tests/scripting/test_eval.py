@@ -139,3 +139,35 @@ def test_set_repl_arguments(r):
         assert r.execute("EVAL", "redis.set_repl(%s) return 1" % flags, "0") == 1, flags
     assert r.execute("EVAL", "return {redis.REPL_NONE, redis.REPL_AOF, redis.REPL_REPLICA, "
                      "redis.REPL_SLAVE, redis.REPL_ALL}", "0") == [0, 1, 2, 2, 3]
+
+
+def _info_memory(r):
+    from ember.commands.server import info_fields
+    return info_fields(r.server, "memory")[1]
+
+
+def test_info_memory_script_fields_follow_the_caches(r):
+    """INFO memory's script fields are live: cached EVAL scripts, libraries, functions and
+    the Lua VM's own memory (they were constants)."""
+    base = _info_memory(r)
+    assert base["number_of_cached_scripts"] == 0 and base["number_of_libraries"] == 0
+    r.execute("SCRIPT", "LOAD", "return 1")
+    r.execute("EVAL", "return 'a longer body, forty bytes or so......'", 0)
+    r.execute("FUNCTION", "LOAD", "#!lua name=mylib\nredis.register_function('f1', function() return 1 end)\n"
+              "redis.register_function('f2', function() return 2 end)")
+    m = _info_memory(r)
+    assert m["number_of_cached_scripts"] == 2
+    assert m["number_of_functions"] == 2 and m["number_of_libraries"] == 1
+    assert m["used_memory_scripts_eval"] > len("return 1") + 40
+    assert m["used_memory_functions"] > base["used_memory_functions"] + 100
+    assert m["used_memory_scripts"] == m["used_memory_scripts_eval"] + m["used_memory_functions"]
+    assert m["used_memory_lua"] == m["used_memory_vm_eval"] > 16 * 1024
+    assert m["used_memory_vm_total"] == m["used_memory_vm_eval"] + m["used_memory_vm_functions"]
+    # seen from inside a script too
+    assert r.execute("EVAL", "return redis.call('INFO', 'memory'):match('number_of_cached_scripts:%d+')", 0) \
+        == b"number_of_cached_scripts:3"
+    r.execute("SCRIPT", "FLUSH")
+    r.execute("FUNCTION", "FLUSH")
+    m = _info_memory(r)
+    assert m["number_of_cached_scripts"] == m["number_of_functions"] == 0
+    assert m["used_memory_scripts"] == base["used_memory_scripts"]

@@ -413,11 +413,18 @@ def _trunc(x):
 class LuaEngine:
     _lua_resp3 = False
     _runs = 0
+
+    def memory_kb(self):
+        """The Lua VM's memory in KB (collectgarbage "count"), for INFO memory."""
+        if self._gc_count is None:
+            self._gc_count = self.lua.eval('function() return collectgarbage("count") end')
+        return self._gc_count()
     def __init__(self, server):
         self.server = server
         self.lua = lua51.LuaRuntime(encoding=None, register_eval=False,
                                     register_builtins=False, unpack_returned_tuples=True)
         self.ctx = None
+        self._gc_count = None
         self.rand = Rand48()
         self.pending = None     # library being loaded: list of registrations
         self.script_client = None
