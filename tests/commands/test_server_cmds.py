@@ -442,5 +442,8 @@ def test_info_io_and_eventloop_counters(ember_server):
     assert after["eventloop_duration_cmd_sum"] <= after["eventloop_duration_sum"]
     assert after["instantaneous_eventloop_cycles_per_sec"] >= 5        # hz 10 at least
     assert after["instantaneous_eventloop_duration_usec"] > 0
+    assert after["instantaneous_input_kbps"] > 0 and after["instantaneous_output_kbps"] > 0
+    mem = r.info("memory")
+    assert mem["mem_clients_normal"] >= 1024 * r.info("clients")["connected_clients"]
     r.config_resetstat()
     assert r.info("stats")["total_reads_processed"] <= 2

@@ -116,3 +116,30 @@ def test_tables_shrink_after_mass_expiry_in_small_steps():
     old = [d for name, d in replaced if name == "data" and d is not db.data]
     assert old and all(len(d) == 0 for d in old)
     assert len(steps) >= 300 // 64
+
+
+def test_active_expiry_stats_in_info():
+    """INFO stats' expire_cycle_cpu_milliseconds, expired_time_cap_reached_count and
+    expired_stale_perc follow the active expiry passes."""
+    from ember.commands.server import info_fields
+    clock = ManualClock()
+    e = Ember(clock=clock)
+    server = e.server
+    c = e.client()
+    for i in range(5000):
+        c.execute("SET", "k%d" % i, "v", "PX", "1000")
+    for i in range(5000):
+        c.execute("SET", "p%d" % i, "v", "PX", "100000")
+    clock._t += 5
+    server.EXPIRE_PASS_SECONDS = 0.0005     # several capped passes
+    server.cron()
+    st = info_fields(server, "stats")[1]
+    assert st["expired_time_cap_reached_count"] >= 1
+    assert 0.0 < float(st["expired_stale_perc"]) <= 5.0     # ~50% due, smoothed (x0.05)
+    server.EXPIRE_PASS_SECONDS = 1.0
+    for _ in range(50):
+        server.cron()
+    st = info_fields(server, "stats")[1]
+    assert st["expired_keys"] == 5000 and c.execute("DBSIZE") == 5000
+    assert st["expire_cycle_cpu_milliseconds"] >= 1
+    assert float(st["expired_stale_perc"]) < 1.0            # decays once nothing is due

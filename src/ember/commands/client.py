@@ -183,17 +183,15 @@ def _s(b):
     return b.decode("utf-8", "replace") if isinstance(b, (bytes, bytearray)) else str(b)
 
 
-def client_info_line(c, now=None, current=None) -> str:
-    """One CLIENT LIST line; ``current`` is the command the caller is running (Redis shows a
-    client's command as soon as it is looked up, so the caller sees its own CLIENT LIST)."""
-    now = time.time() if now is None else now
+def client_memory(c):
+    """(query buffer, output buffer, queued MULTI arguments, total) bytes of a client: what
+    CLIENT LIST shows as qbuf/obl/multi-mem/tot-mem and INFO sums as mem_clients_*."""
     qbuf = 0
     if c.parser is not None:
         try:
             qbuf = c.parser.buffered()
         except Exception:
             qbuf = 0
-    multi = len(c.multi) if c.multi is not None else -1
     multi_mem = sum(sum(len(a) for a in argv) for _, argv in c.multi) if c.multi else 0
     obl = 0
     if c.transport is not None:
@@ -201,7 +199,15 @@ def client_info_line(c, now=None, current=None) -> str:
             obl = c.transport.get_write_buffer_size()
         except Exception:
             obl = 0
-    tot_mem = 1024 + qbuf + obl + multi_mem
+    return qbuf, obl, multi_mem, 1024 + qbuf + obl + multi_mem
+
+
+def client_info_line(c, now=None, current=None) -> str:
+    """One CLIENT LIST line; ``current`` is the command the caller is running (Redis shows a
+    client's command as soon as it is looked up, so the caller sees its own CLIENT LIST)."""
+    now = time.time() if now is None else now
+    multi = len(c.multi) if c.multi is not None else -1
+    qbuf, obl, multi_mem, tot_mem = client_memory(c)
     events = "r" + ("w" if obl else "")
     redir = -1
     tr = c.tracking

@@ -337,11 +337,12 @@ def _sec_server(server):
 
 
 def _sec_clients(server):
+    from .client import client_memory
     clients = server.clients.values()
     normal = 0
     blocked = 0
     tracking = 0
-    max_in = 0
+    max_in = max_out = 0
     for c in clients:
         if not c.is_replica:
             normal += 1
@@ -349,17 +350,15 @@ def _sec_clients(server):
             blocked += 1
         if c.tracking:
             tracking += 1
-        if c.parser is not None:
-            try:
-                max_in = max(max_in, c.parser.buffered())
-            except Exception:
-                pass
+        qbuf, obl, _, _ = client_memory(c)
+        max_in = max(max_in, qbuf)
+        max_out = max(max_out, obl)
     return {
         "connected_clients": normal,
         "cluster_connections": 0,
         "maxclients": server.config.maxclients,
         "client_recent_max_input_buffer": max_in,
-        "client_recent_max_output_buffer": 0,
+        "client_recent_max_output_buffer": max_out,
         "blocked_clients": blocked,
         "tracking_clients": tracking,
         "clients_in_timeout_table": blocked,
@@ -369,6 +368,7 @@ def _sec_clients(server):
 
 
 def _sec_memory(server):
+    from .client import client_memory
     used = used_memory(server)
     peak = max(server.mem_peak, used)
     startup = getattr(server, "mem_startup", None)
@@ -421,8 +421,8 @@ def _sec_memory(server):
         "mem_not_counted_for_evict": 0,
         "mem_replication_backlog": 0,
         "mem_total_replication_buffers": 0,
-        "mem_clients_slaves": 0,
-        "mem_clients_normal": 0,
+        "mem_clients_slaves": sum(client_memory(c)[3] for c in server.clients.values() if c.is_replica),
+        "mem_clients_normal": sum(client_memory(c)[3] for c in server.clients.values() if not c.is_replica),
         "mem_cluster_links": 0,
         "mem_aof_buffer": 0,
         "mem_allocator": "libc",
@@ -486,8 +486,8 @@ def _sec_stats(server):
         "total_net_output_bytes": s.total_net_output_bytes,
         "total_net_repl_input_bytes": 0,
         "total_net_repl_output_bytes": 0,
-        "instantaneous_input_kbps": "0.00",
-        "instantaneous_output_kbps": "0.00",
+        "instantaneous_input_kbps": "%.2f" % s.instantaneous_kbps()[0],
+        "instantaneous_output_kbps": "%.2f" % s.instantaneous_kbps()[1],
         "instantaneous_input_repl_kbps": "0.00",
         "instantaneous_output_repl_kbps": "0.00",
         "rejected_connections": s.rejected_connections,
@@ -495,9 +495,9 @@ def _sec_stats(server):
         "sync_partial_ok": s.sync_partial_ok,
         "sync_partial_err": s.sync_partial_err,
         "expired_keys": s.expired_keys,
-        "expired_stale_perc": "%.2f" % s.expired_stale_perc,
+        "expired_stale_perc": "%.2f" % (s.expired_stale_perc * 100),
         "expired_time_cap_reached_count": s.expired_time_cap_reached_count,
-        "expire_cycle_cpu_milliseconds": s.expire_cycle_cpu_milliseconds,
+        "expire_cycle_cpu_milliseconds": int(s.expire_cycle_us // 1000),
         "evicted_keys": s.evicted_keys,
         "evicted_clients": s.evicted_clients,
         "total_eviction_exceeded_time": 0,

@@ -54,6 +54,12 @@ class ExpiryWheel:
     def has_due(self, now_ms: int) -> bool:
         return bool(self.heap) and self.heap[0] < now_ms // 1000
 
+    def due_entries(self, now_ms: int) -> int:
+        """Entries filed in whole past seconds: keys already due (and stale entries)."""
+        due = now_ms // 1000
+        buckets = self.buckets
+        return sum(len(buckets[b]) for b in self.heap if b < due)
+
     def drain(self, db, now_ms: int, budget: int, deadline=None) -> tuple:
         """Expire due keys of ``db``; examine at most ``budget`` entries and stop once
         ``deadline()`` (checked every 64 entries) says time is up.

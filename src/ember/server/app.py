@@ -237,6 +237,7 @@ class Server:
             return False
         self.now_ms = now = self.clock_ms()
         backlog = False
+        capped = False
         for db in self.dbs:
             wheel = db.wheel
             if db.expires or wheel.heap:
@@ -245,10 +246,23 @@ class Server:
                     backlog = True
             if time.monotonic() >= t_end:
                 backlog = backlog or any(d.wheel.has_due(now) for d in self.dbs)
+                capped = True
                 break
             if wheel.needs_compaction(len(db.expires)):    # stale entries: a slice at a time
                 wheel.compact(db.expires, deadline)
         self.expire_pass_seconds = spent = time.monotonic() - t_start
+        stats = self.stats
+        stats.expire_cycle_us += spent * 1e6
+        if capped:
+            stats.expired_time_cap_reached_count += 1
+        # expired_stale_perc: the share of keys with a TTL that are due but not yet freed,
+        # smoothed over the passes as Redis smooths its sampled estimate
+        perc = 0.0
+        if backlog:
+            ttl_keys = sum(len(d.expires) for d in self.dbs)
+            if ttl_keys:
+                perc = min(1.0, sum(d.wheel.due_entries(now) for d in self.dbs) / ttl_keys)
+        stats.expired_stale_perc = perc * 0.05 + stats.expired_stale_perc * 0.95
         if self.latency_threshold_ms:
             self.latency_sample("expire-cycle", spent * 1000)
         return backlog

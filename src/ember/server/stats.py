@@ -13,7 +13,7 @@ class Stats:
         self.expired_keys = 0
         self.expired_stale_perc = 0.0
         self.expired_time_cap_reached_count = 0
-        self.expire_cycle_cpu_milliseconds = 0
+        self.expire_cycle_us = 0.0      # time spent in active expiry passes
         self.evicted_keys = 0
         self.evicted_clients = 0
         self.keyspace_hits = 0
@@ -47,6 +47,8 @@ class Stats:
         # event loop: ember's callbacks on the loop (reads + timer callbacks) stand for
         # Redis' loop cycles, and the loop thread's CPU time for their summed duration
         # (the thread blocks only in the poller, so its CPU time is the loop's busy time)
+        self.net_samples = []           # (input, output) bytes/s of the recent cron samples
+        self._last_net = None
         self.timer_cycles = 0
         self.el_cpu_base = time.thread_time_ns()
         self.el_samples = []            # (cycles/s, us per cycle) of the recent cron samples
@@ -91,3 +93,18 @@ class Stats:
             if len(self.el_samples) > 16:
                 del self.el_samples[0]
         self._last_el = (t, cycles, cpu)
+        nin, nout = self.total_net_input_bytes, self.total_net_output_bytes
+        last = self._last_net
+        if last is not None and t > last[0]:
+            dt = t - last[0]
+            self.net_samples.append(((nin - last[1]) / dt, (nout - last[2]) / dt))
+            if len(self.net_samples) > 16:
+                del self.net_samples[0]
+        self._last_net = (t, nin, nout)
+
+    def instantaneous_kbps(self):
+        """(input, output) KB/s averaged over the recent samples."""
+        ns = self.net_samples
+        if not ns:
+            return 0.0, 0.0
+        return (sum(x for x, _ in ns) / len(ns) / 1024, sum(y for _, y in ns) / len(ns) / 1024)
