@@ -227,3 +227,25 @@ def test_zset_pop_timeout_parsing(r):
     assert time.time() - t0 < 0.5
     with pytest.raises(redis.ResponseError, match="timeout is negative"):
         r.execute_command("BZPOPMIN", "z", "-1")
+
+
+def test_info_total_blocking_keys(srv, r):
+    """INFO clients: total_blocking_keys counts keys with blocked clients,
+    total_blocking_keys_on_nokey those with an XREADGROUP waiter (woken if the key goes)."""
+    r.xgroup_create("s", "g", id="$", mkstream=True)
+    a = send_blocking(srv, r, "BLPOP", "q1", "q2", "0")
+    b = send_blocking(srv, r, "BLPOP", "q2", "0")
+    c = send_blocking(srv, r, "XREADGROUP", "GROUP", "g", "c1", "BLOCK", "0", "STREAMS", "s", ">")
+    info = r.info("clients")
+    assert info["total_blocking_keys"] == 3 and info["total_blocking_keys_on_nokey"] == 1
+    r.rpush("q1", "x")
+    assert a.read_reply() == b"*2\r\n$2\r\nq1\r\n$1\r\nx\r\n"
+    r.delete("s")
+    c.read_reply()
+    wait_blocked(r, 1)
+    info = r.info("clients")
+    assert info["total_blocking_keys"] == 1 and info["total_blocking_keys_on_nokey"] == 0
+    r.rpush("q2", "y")
+    assert b.read_reply() == b"*2\r\n$2\r\nq2\r\n$1\r\ny\r\n"
+    for conn in (a, b, c):
+        conn.close()

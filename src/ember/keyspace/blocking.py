@@ -112,6 +112,12 @@ class BlockingManager:
         subs.setdefault("cron", []).append(self.cron)
         subs.setdefault("flush", []).append(self._nokey_flush)
         subs.setdefault("swapdb", []).append(self._nokey_swapdb)
+        subs.setdefault("info", []).append(self._info)
+
+    def _info(self, server, section, fields):
+        if section == "clients":
+            fields["total_blocking_keys"] = sum(1 for w in self.by_key.values() if w)
+            fields["total_blocking_keys_on_nokey"] = sum(1 for n in self.nokey.values() if n)
 
     # ---- blocking ----------------------------------------------------------------------
     def block(self, c, keys, timeout_s, retry, timeout_reply, type_name, nokey=False):
