@@ -49,6 +49,9 @@ def install(server):
     """Wire slowlog, MONITOR, memory tracking and CONFIG SET hooks into ``server``."""
     server.slowlog = SlowLog()
     server.mem_peak = 0
+    # used_memory_startup: measured now, before any data is loaded (it was taken at the
+    # first INFO, which after a big RDB load made the whole dataset "overhead")
+    server.mem_startup = rss_bytes()
     server.active_expire_enabled = True
     _refresh_slowlog_threshold(server)
     cfg = server.config
