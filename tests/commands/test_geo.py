@@ -173,7 +173,8 @@ def test_search_roots_is_search_cells():
             if last is not None and last != 0 and (bits, step) == cells[last]:
                 continue
             last = i
-            want.append((i, bits, step) + G.decode_area(bits, step) + G.cell_score_range(bits, step))
+            want.append((i, bits, step) + G.decode_area(bits, step)
+                        + G.cell_score_range(bits, step))
         assert G.search_roots(lon, lat, rad, bounds) == want, (lon, lat, rad)
 
 

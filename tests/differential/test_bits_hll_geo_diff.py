@@ -327,7 +327,8 @@ def test_geo_dense(conns, seed):
     cmds = [("DEL", "dg"), ("GEOADD", "dg") + tuple(args)]
     for cx, cy in centres:
         for _ in range(4):
-            c = ("%.6f" % (cx + rng.uniform(-0.2, 0.2)), "%.6f" % max(-85, min(85, cy + rng.uniform(-0.2, 0.2))))
+            c = ("%.6f" % (cx + rng.uniform(-0.2, 0.2)),
+                 "%.6f" % max(-85, min(85, cy + rng.uniform(-0.2, 0.2))))
             if abs(float(c[0])) > 180:
                 c = ("%.6f" % cx, c[1])
             rad = rng.choice(["0.5", "3", "20", "100", "900"])

@@ -399,35 +399,41 @@ def _search_nearest(zv, shape, count):
     split_min, split_depth, step_max = _SPLIT_MIN_SORTED, _SPLIT_DEPTH, G.STEP_MAX
     todo = []   # heap of cells: (lower bound, root order, first score, items, a, b, bits,
     #             step, lon0, lon1, lat0, lat1, cos(lat0), cos(lat1), depth); items is a
-    #             copy of index positions [a, b) rebased to 0, or None (a, b: index positions)
+    #             copy of index positions [a, b) rebased to 0 (a, b: positions in it), or
+    #             None (a, b: index positions)
 
     def cell(order, items, a, b, bits, step, lon0, lon1, lat0, lat1, c0, c1, depth, lo):
         if lo > radius_m:
             return
-        if items is None and b - a <= _SPAN_MAX:
-            items = span(a, b)
-            a, b = 0, len(items)
         push(todo, (lo, order, float(bits << (52 - step * 2)), items, a, b, bits, step,
                     lon0, lon1, lat0, lat1, c0, c1, depth))
 
-    for i, bits, step, lon0, lon1, lat0, lat1, lo_s, hi_s in G.search_roots(
+    for i, bits, step, lon0, lon1, lat0, lat1, _, _ in G.search_roots(
             x, y, radius_m, G.bounding_box(x, y, radius_m, radius_m)):
-        a = bis((float(lo_s), b""))
-        b = bis((float(hi_s), b""))
-        if a < b:
-            c0 = cos(lat0 * d_r)
-            c1 = cos(lat1 * d_r)
-            cell(i, None, a, b, bits, step, lon0, lon1, lat0, lat1, c0, c1, 0,
-                 low(lat_term(lat0, lat1), lon_term(lon0, lon1), min_cos(c0, c1)))
+        # index positions are looked up when the root is visited (a = -1 until then), so a
+        # root too far to matter costs no lookup
+        c0 = cos(lat0 * d_r)
+        c1 = cos(lat1 * d_r)
+        cell(i, None, -1, -1, bits, step, lon0, lon1, lat0, lat1, c0, c1, 0,
+             low(lat_term(lat0, lat1), lon_term(lon0, lon1), min_cos(c0, c1)))
     found = []
     best = []     # min-heap of the negated distances of the best ``count`` matches
     nbest = 0
     cut = False   # stopped early: more (strictly farther) matches exist
     while todo:
-        lo, order, _, items, a, b, bits, step, lon0, lon1, lat0, lat1, c0, c1, depth = pop(todo)
+        (lo, order, first, items, a, b, bits, step, lon0, lon1, lat0, lat1, c0, c1,
+         depth) = pop(todo)
         if nbest >= count and lo > -best[0]:
             cut = True
             break
+        if a < 0:
+            a = bis((first, b""))
+            b = bis((float((bits + 1) << (52 - step * 2)), b""))
+            if a >= b:
+                continue
+        if items is None and b - a <= _SPAN_MAX:   # copied when visited, not when found
+            items = span(a, b)
+            a, b = 0, len(items)
         if b - a > split_min and step < step_max and depth < split_depth:
             lat_m = (lat0 + lat1) / 2
             lon_m = (lon0 + lon1) / 2
