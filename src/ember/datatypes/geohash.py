@@ -299,6 +299,18 @@ def search_cells(lon, lat, radius_m, bounds):
     return [(h, steps)] + [cells[k] for k in order]
 
 
+_SPREAD8 = [_spread(i) for i in range(256)]
+
+
+def _interleave8(lat_i: int, lon_i: int) -> int:
+    """interleave() of values below 2**32, by bytes."""
+    t = _SPREAD8
+    return (t[lat_i & 0xFF] | (t[(lat_i >> 8) & 0xFF] << 16) | (t[(lat_i >> 16) & 0xFF] << 32)
+            | (t[lat_i >> 24] << 48)
+            | (t[lon_i & 0xFF] << 1) | (t[(lon_i >> 8) & 0xFF] << 17)
+            | (t[(lon_i >> 16) & 0xFF] << 33) | (t[lon_i >> 24] << 49))
+
+
 # Redis' cell order after the centre, as (latitude, longitude) moves: N, S, E, W, NE, NW,
 # SE, SW.
 _AROUND = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (1, -1), (-1, 1), (-1, -1))
@@ -314,9 +326,12 @@ def search_roots(lon, lat, radius_m, bounds):
     and the same doubles as search_cells + decode_area + cell_score_range."""
     min_lon, min_lat, max_lon, max_lat = bounds
     steps = estimate_steps(radius_m, lat)
-    bits = encode(lon, lat, steps) or 0
-    ilat, ilon = deinterleave(bits)
+    inside = -180 <= lon <= 180 and -85.05112878 <= lat <= 85.05112878
+    # encode()'s cell without the interleaving (what deinterleave(encode(...)) gives)
+    lat_off = (lat - LAT_MIN) / _LAT_SCALE
+    lon_off = (lon - LON_MIN) / _LON_SCALE
     div = float(1 << steps)
+    ilat, ilon = (int(lat_off * div), int(lon_off * div)) if inside else (0, 0)
     mask = (1 << steps) - 1
     if steps > 1 and (
             LAT_MIN + ((((ilat + 1) & mask) + 1) * 1.0 / div) * _LAT_SCALE < max_lat
@@ -324,11 +339,10 @@ def search_roots(lon, lat, radius_m, bounds):
             or LON_MIN + ((((ilon + 1) & mask) + 1) * 1.0 / div) * _LON_SCALE < max_lon
             or LON_MIN + ((((ilon - 1) & mask)) * 1.0 / div) * _LON_SCALE > min_lon):
         steps -= 1
-        bits = encode(lon, lat, steps) or 0
-        ilat, ilon = deinterleave(bits)
         div = float(1 << steps)
+        ilat, ilon = (int(lat_off * div), int(lon_off * div)) if inside else (0, 0)
         mask = (1 << steps) - 1
-    cells = [(0, bits, ilat, ilon)]
+    cells = [(0, _interleave8(ilat, ilon), ilat, ilon)]
     skip_s = skip_n = skip_w = skip_e = False
     if steps >= 2:
         skip_s = LAT_MIN + (ilat * 1.0 / div) * _LAT_SCALE < min_lat
@@ -340,7 +354,7 @@ def search_roots(lon, lat, radius_m, bounds):
             continue
         la = (ilat + dy) & mask if dy else ilat
         lo = (ilon + dx) & mask if dx else ilon
-        cells.append((order, interleave(la, lo), la, lo))
+        cells.append((order, _interleave8(la, lo), la, lo))
     shift = 52 - steps * 2
     out = []
     last = None
