@@ -442,7 +442,18 @@ def test_info_io_and_eventloop_counters(ember_server):
     assert after["eventloop_duration_cmd_sum"] <= after["eventloop_duration_sum"]
     assert after["instantaneous_eventloop_cycles_per_sec"] >= 5        # hz 10 at least
     assert after["instantaneous_eventloop_duration_usec"] > 0
-    assert after["instantaneous_input_kbps"] > 0 and after["instantaneous_output_kbps"] > 0
+    # traffic of the last moments shows in the sampled rates (hz 10, 16 samples)
+    r.set("big", "x" * 4096)
+    for _ in range(3):
+        p = r.pipeline(transaction=False)
+        for _ in range(50):
+            p.get("big")
+        p.execute()
+        time.sleep(0.2)
+        now = r.info("stats")
+        if float(now["instantaneous_input_kbps"]) > 0 and float(now["instantaneous_output_kbps"]) > 1:
+            break
+    assert float(now["instantaneous_input_kbps"]) > 0 and float(now["instantaneous_output_kbps"]) > 1
     mem = r.info("memory")
     assert mem["mem_clients_normal"] >= 1024 * r.info("clients")["connected_clients"]
     r.config_resetstat()
