@@ -428,7 +428,24 @@ def _rank_reply(c, zv, start, stop, reverse, withscores):
         pos = 0
         it = first[start:start + need]
     else:
-        pos, i = idx._pos(start)
+        # SortedList._pos without its frame and checks: down the positional tree (built
+        # lazily, in place) to the sublist holding ``start``
+        tree = idx._index
+        if not tree:
+            idx._build_index()
+        i = start
+        node = 0
+        child = 1
+        size = len(tree)
+        while child < size:
+            left = tree[child]
+            if i < left:
+                node = child
+            else:
+                i -= left
+                node = child + 1
+            child = (node << 1) + 1
+        pos = node - idx._offset
         it = lists[pos][i:i + need]
     while len(it) < need:
         pos += 1
@@ -596,19 +613,32 @@ def _pop_one(c, db, key, zv, maximum):
     return m, s
 
 
+def _zpop_one(c, key, maximum):
+    """ZPOPMIN/ZPOPMAX key (no count), _pop_one inlined."""
+    db = c.db
+    zv = db.lookup(key)
+    if zv is None:
+        return []
+    if type(zv) is not ZSetValue:
+        raise ReplyError(errors.WRONGTYPE)
+    m, s = zv.pop_one(maximum)      # a stored zset is never empty
+    server = c.server
+    if server.notifier is not None:
+        server.notify(N.ZSET, b"zpopmax" if maximum else b"zpopmin", key, db)
+    if not zv.scores:
+        db.delete(key)
+        server.notify(N.GENERIC, b"del", key, db)
+    elif server.key_hooks:
+        db.modified(key)
+    server.dirty += 1
+    if c.transport is not None and not c.resp3:
+        return Raw(b"*2\r\n" + member_score_resp2(m, s))
+    return [m, s]
+
+
 def _zpop(c, argv, maximum):
     if len(argv) == 2:
-        db = c.db
-        key = argv[1]
-        zv = db.lookup(key)
-        if zv is None:
-            return []
-        if type(zv) is not ZSetValue:
-            raise ReplyError(errors.WRONGTYPE)
-        m, s = _pop_one(c, db, key, zv, maximum)     # a stored zset is never empty
-        if c.transport is not None and not c.resp3:
-            return Raw(b"*2\r\n" + member_score_resp2(m, s))
-        return [m, s]
+        return _zpop_one(c, argv[1], maximum)
     if len(argv) > 3:
         raise ReplyError(errors.SYNTAX)
     count = None
@@ -629,12 +659,16 @@ def _zpop(c, argv, maximum):
 @command("zpopmin")
 def zpopmin(c, argv):
     """ZPOPMIN key [count]"""
+    if len(argv) == 2:
+        return _zpop_one(c, argv[1], False)
     return _zpop(c, argv, False)
 
 
 @command("zpopmax")
 def zpopmax(c, argv):
     """ZPOPMAX key [count]"""
+    if len(argv) == 2:
+        return _zpop_one(c, argv[1], True)
     return _zpop(c, argv, True)
 
 
@@ -707,6 +741,34 @@ def _bzpop_first(c, keys, maximum):
     return None
 
 
+def _bzpop_one(c, argv, maximum):
+    """BZPOPMIN/BZPOPMAX key timeout, a timeout in whole seconds, on a stored zset: the pop
+    of _bzpop_first with _pop_one inlined; None for anything else (-> _bzpop)."""
+    t = argv[2]
+    if not (t.isdigit() and len(t) < 10):       # parse_timeout's first case: valid
+        return None
+    key = argv[1]
+    db = c.db
+    zv = db.lookup(key)
+    if type(zv) is not ZSetValue:
+        return None
+    m, s = zv.pop_one(maximum)      # a stored zset is never empty
+    server = c.server
+    if server.notifier is not None:
+        server.notify(N.ZSET, b"zpopmax" if maximum else b"zpopmin", key, db)
+    if not zv.scores:
+        db.delete(key)
+        server.notify(N.GENERIC, b"del", key, db)
+    elif server.key_hooks:
+        db.modified(key)
+    server.dirty += 1
+    if server.propagating:
+        server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
+    if c.transport is not None and not c.resp3:
+        return Raw(b"*3\r\n$%d\r\n%b\r\n%b" % (len(key), key, member_score_resp2(m, s)))
+    return [key, m, s]
+
+
 def _bzpop(c, argv, maximum):
     timeout = parse_timeout(argv[-1])
     keys = argv[1:-1]
@@ -721,12 +783,20 @@ def _bzpop(c, argv, maximum):
 @command("bzpopmin")
 def bzpopmin(c, argv):
     """BZPOPMIN key [key ...] timeout"""
+    if len(argv) == 3:
+        r = _bzpop_one(c, argv, False)
+        if r is not None:
+            return r
     return _bzpop(c, argv, False)
 
 
 @command("bzpopmax")
 def bzpopmax(c, argv):
     """BZPOPMAX key [key ...] timeout"""
+    if len(argv) == 3:
+        r = _bzpop_one(c, argv, True)
+        if r is not None:
+            return r
     return _bzpop(c, argv, True)
 
 

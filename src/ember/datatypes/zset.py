@@ -100,6 +100,11 @@ class _Index(SortedList):
     sortedcontainers' documented layout (``_lists``/``_maxes``/``_index``/``_len``/
     ``_load``: a list of sorted sublists, their maxima, the lazily built positional tree)."""
 
+    # sublists of 128..256 items instead of SortedList's 1000..2000: insort's list.insert
+    # moves the tail pointer by pointer, and ZADD/ZPOPMIN on big zsets pay less for it;
+    # positional lookups walk a deeper tree (zsets._rank_reply walks it inline)
+    DEFAULT_LOAD_FACTOR = 128
+
     def add(self, value):
         _maxes = self._maxes
         if not _maxes:
@@ -562,7 +567,16 @@ class ZSet:
         """Remove and return the lowest (highest if maximum) (member, score); the set must
         not be empty.  O(log N), without the positional index a range needs."""
         idx = self.index
-        s, m = idx.pop_last() if maximum else idx.pop_first()
+        if maximum:
+            s, m = idx.pop_last()
+        else:
+            sub = idx._lists[0]             # _Index.pop_first's common case, inlined
+            if idx._index or len(sub) <= (idx._load >> 1) + 1:
+                s, m = idx.pop_first()
+            else:
+                s, m = sub[0]
+                del sub[0]
+                idx._len -= 1
         del self.scores[m]
         return m, s
 

@@ -178,7 +178,10 @@ def index_pairs_resp2(pairs) -> bytes:
 def member_score_resp2(m: bytes, s: float) -> bytes:
     """RESP2 bulk strings of a member and its score, one after the other (a popped
     element of ZPOPMIN/BZPOPMIN & co.)."""
-    f = format_double(s)
+    if s.is_integer() and -1e17 < s < 1e17:    # format_double's first case, inlined
+        f = b"%d" % s
+    else:
+        f = format_double(s)
     return b"$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(m), m, len(f), f)
 
 
