@@ -638,3 +638,12 @@ def test_parse_fast_blind_bytes_after_a_bulk_as_redis():
     data = b"*4\r\n$4\r\nMSET\r\n$1\r\naXY$1\r\n1\r\n$1\r\nb\r\n"
     assert _py_complete(data) == [[b"MSET", b"a", b"1", b"b"]]
     assert parse_fast(data) in (None, [b"MSET", b"a", b"1", b"b"])
+
+
+def test_parse_fast_four_arguments_and_three_pings():
+    """A 4-argument command (ZADD key score member) takes the split route; ten CRLF parts
+    are also three 1-argument commands, which stay a uniform pipeline."""
+    assert parse_fast(enc("ZADD", "z", "1", "m")) == [b"ZADD", b"z", b"1", b"m"]
+    assert parse_fast(enc("PING") * 3) == ([b"PING"] * 3,)
+    assert parse_fast(enc("ZADD", "z", "1", "m\r\nx")) is None
+    assert parse_fast(enc("ZADD", "z", "1", "m") * 2) == ([b"ZADD"] * 2, [b"z"] * 2, [b"1"] * 2, [b"m"] * 2)

@@ -520,7 +520,7 @@ def parse_uniform(data):
     return [args[i::k] for i in range(k)]
 
 
-# The single-command route of parse_fast for commands of 4 or more arguments (MSET, HSET
+# The single-command route of parse_fast for commands of 5 or more arguments (MSET, HSET
 # with several fields...): hiredis builds the argv in C, about half the cost of split +
 # _uniform's checks at 21 arguments.  The reader is shared and left empty after every call.
 _one_reader = hiredis.Reader()
@@ -603,9 +603,10 @@ def _parse_many(data):
 def parse_fast(data):
     """parse_simple and parse_uniform with one split: the argv (a list) when ``data`` is one
     canonical command, a tuple of argument columns when it is a uniform pipeline of two or
-    more, else None.  (One command of 4 or more arguments: _parse_one, through hiredis.)"""
+    more, else None.  (One command of 5 or more arguments, or a pipeline that starts with
+    one: _parse_one/_parse_many, through hiredis.)"""
     try:
-        long_one = data[2] != 13 or data[1] > 51    # not "*1\r" .. "*3\r": 4+ arguments
+        long_one = data[2] != 13 or data[1] > 52    # not "*1\r" .. "*4\r": 5+ arguments
     except IndexError:
         return None
     if long_one and data[0] == 42 and not data[1:7].isdigit() and len(data) < 1048576:
@@ -633,6 +634,13 @@ def parse_fast(data):
         elif n == 4:
             if parts[0] == b"*1" and not parts[3] and parts[1] == _BULK_B[len(parts[2])]:
                 return [parts[2]]
+            return None
+        elif n == 10 and parts[0] == b"*4":     # ZADD key score member, HSET key field value
+            # (10 parts are also three 1-argument commands: those go on to _uniform)
+            if (not parts[9] and parts[1] == _BULK_B[len(parts[2])]
+                    and parts[3] == _BULK_B[len(parts[4])] and parts[5] == _BULK_B[len(parts[6])]
+                    and parts[7] == _BULK_B[len(parts[8])]):
+                return [parts[2], parts[4], parts[6], parts[8]]
             return None
     except IndexError:      # an argument of 10000 bytes or more
         return None
