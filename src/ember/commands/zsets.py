@@ -614,23 +614,14 @@ def _pop_one(c, db, key, zv, maximum):
 
 
 def _zpop_one(c, key, maximum):
-    """ZPOPMIN/ZPOPMAX key (no count), _pop_one inlined."""
+    """ZPOPMIN/ZPOPMAX key (no count)."""
     db = c.db
     zv = db.lookup(key)
     if zv is None:
         return []
     if type(zv) is not ZSetValue:
         raise ReplyError(errors.WRONGTYPE)
-    m, s = zv.pop_one(maximum)      # a stored zset is never empty
-    server = c.server
-    if server.notifier is not None:
-        server.notify(N.ZSET, b"zpopmax" if maximum else b"zpopmin", key, db)
-    if not zv.scores:
-        db.delete(key)
-        server.notify(N.GENERIC, b"del", key, db)
-    elif server.key_hooks:
-        db.modified(key)
-    server.dirty += 1
+    m, s = _pop_one(c, db, key, zv, maximum)     # a stored zset is never empty
     if c.transport is not None and not c.resp3:
         return Raw(b"*2\r\n" + member_score_resp2(m, s))
     return [m, s]
@@ -743,7 +734,7 @@ def _bzpop_first(c, keys, maximum):
 
 def _bzpop_one(c, argv, maximum):
     """BZPOPMIN/BZPOPMAX key timeout, a timeout in whole seconds, on a stored zset: the pop
-    of _bzpop_first with _pop_one inlined; None for anything else (-> _bzpop)."""
+    of _bzpop_first; None for anything else (-> _bzpop)."""
     t = argv[2]
     if not (t.isdigit() and len(t) < 10):       # parse_timeout's first case: valid
         return None
@@ -752,16 +743,8 @@ def _bzpop_one(c, argv, maximum):
     zv = db.lookup(key)
     if type(zv) is not ZSetValue:
         return None
-    m, s = zv.pop_one(maximum)      # a stored zset is never empty
+    m, s = _pop_one(c, db, key, zv, maximum)     # a stored zset is never empty
     server = c.server
-    if server.notifier is not None:
-        server.notify(N.ZSET, b"zpopmax" if maximum else b"zpopmin", key, db)
-    if not zv.scores:
-        db.delete(key)
-        server.notify(N.GENERIC, b"del", key, db)
-    elif server.key_hooks:
-        db.modified(key)
-    server.dirty += 1
     if server.propagating:
         server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
     if c.transport is not None and not c.resp3:
