@@ -13,6 +13,7 @@ import math
 
 from .. import errors, glob
 from ..datatypes import zsettype as ZT
+from ..datatypes.zset import normalize_rank_range
 from ..datatypes.zsettype import ZSetValue
 from ..keyspace import notify as N
 from ..keyspace.blocking import block, parse_timeout, signal_key_ready
@@ -406,19 +407,13 @@ def _zrange_generic(c, argv, start, store, rangetype=None, reverse=None):
 
 def _rank_reply(c, zv, start, stop, reverse, withscores):
     """ZRANGE by rank straight into the reply shape (no intermediate pair list);
-    normalize_rank_range and _Index.span inlined."""
+    _Index.span inlined."""
     idx = zv.index
     n = idx._len
-    if start < 0:
-        start += n
-        if start < 0:
-            start = 0
-    if stop < 0:
-        stop += n
-    if stop >= n:
-        stop = n - 1
-    if start > stop or start >= n:
+    r = normalize_rank_range(start, stop, n)
+    if r is None:
         return []
+    start, stop = r[0], r[1] - 1
     if reverse:
         start, stop = n - 1 - stop, n - 1 - start
     need = stop - start + 1
