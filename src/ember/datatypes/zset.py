@@ -321,32 +321,14 @@ class ZSet:
 
     def add(self, member, score: float) -> int:
         """Set member's score.  Returns ADDED, UPDATED (score changed) or NOP.  (The hot
-        path of ZADD: _Index.add's common case is inlined for a new member, _Index.move
-        moves an existing one.)"""
+        path of ZADD: _Index.move moves an existing member.)"""
         if score != score:
             return NAN
         d = self.scores
         cur = d.get(member)
         if cur is None:
             d[member] = score
-            idx = self.index
-            item = (score, member)
-            _maxes = idx._maxes
-            if _maxes and not idx._index:
-                pos = bisect_right(_maxes, item)
-                if pos == len(_maxes):
-                    pos -= 1
-                    sub = idx._lists[pos]
-                    sub.append(item)
-                    _maxes[pos] = item
-                else:
-                    sub = idx._lists[pos]
-                    insort(sub, item)
-                idx._len += 1
-                if len(sub) > idx._load << 1:
-                    idx._expand(pos)
-            else:
-                idx.add(item)
+            self.index.add((score, member))
             if self.lp is not None:
                 self._grow_check(member)
             return ADDED
