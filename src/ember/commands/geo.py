@@ -351,15 +351,9 @@ def _search_sorted(zv, shape, count, desc):
     else:
         found.sort(key=lambda t: (t[0], t[1], t[2]))
     if cut or len(found) > count:
-        ds = [t[0] for t in found[:count + 1]]
-        if len(set(ds)) != len(ds):
-            # ties decide membership or order: replay Redis' partial sort on everything
-            full = _search(zv, shape)
-            if len(full) > count:
-                _pqsort(full, 0, count - 1, desc)
-            else:
-                full.sort(key=lambda t: t[0], reverse=desc)
-            return full[:count]
+        full = _replay_ties(found, count, zv, shape, desc)
+        if full is not None:
+            return full
     # else everything matched and fits: Redis sorts it all with the C library's qsort, a
     # stable merge sort in glibc, so ties keep the discovery order (the sort above)
     return [(t[0], t[3], t[4], t[5], t[6]) for t in found[:count]]
@@ -509,16 +503,25 @@ def _search_nearest(zv, shape, count):
     # distance, then discovery order (cell order, then index order)
     found.sort()
     if cut or len(found) > count:
-        ds = [f[0] for f in found[:count + 1]]
-        if len(set(ds)) != len(ds):
-            # ties decide membership or order: replay Redis' partial sort on everything
-            full = _search(zv, shape)
-            if len(full) > count:
-                _pqsort(full, 0, count - 1, False)
-            else:
-                full.sort(key=lambda f: f[0])
-            return full[:count]
+        full = _replay_ties(found, count, zv, shape, False)
+        if full is not None:
+            return full
     return [(f[0], f[2], f[3], f[4], f[5]) for f in found[:count]]
+
+
+def _replay_ties(found, count, zv, shape, desc):
+    """When equal distances among the first count + 1 of ``found`` (sorted, distance
+    first) decide membership or order, the result Redis gives: its partial sort replayed
+    on every match (_search); else None (``found``'s order stands)."""
+    ds = [t[0] for t in found[:count + 1]]
+    if len(set(ds)) == len(ds):
+        return None
+    full = _search(zv, shape)
+    if len(full) > count:
+        _pqsort(full, 0, count - 1, desc)
+    else:
+        full.sort(key=lambda t: t[0], reverse=desc)
+    return full[:count]
 
 
 def _pqsort(arr, lrange, rrange, desc):
