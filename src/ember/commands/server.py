@@ -481,6 +481,8 @@ def total_calls(server) -> int:
 
 def _sec_stats(server):
     s = server.stats
+    kbps_in, kbps_out = s.instantaneous_kbps()
+    el_rate, el_usec = s.instantaneous_eventloop()
     return {
         "total_connections_received": s.total_connections_received,
         "total_commands_processed": total_calls(server),
@@ -489,8 +491,8 @@ def _sec_stats(server):
         "total_net_output_bytes": s.total_net_output_bytes,
         "total_net_repl_input_bytes": 0,
         "total_net_repl_output_bytes": 0,
-        "instantaneous_input_kbps": "%.2f" % s.instantaneous_kbps()[0],
-        "instantaneous_output_kbps": "%.2f" % s.instantaneous_kbps()[1],
+        "instantaneous_input_kbps": "%.2f" % kbps_in,
+        "instantaneous_output_kbps": "%.2f" % kbps_out,
         "instantaneous_input_repl_kbps": "0.00",
         "instantaneous_output_repl_kbps": "0.00",
         "rejected_connections": s.rejected_connections,
@@ -537,8 +539,8 @@ def _sec_stats(server):
         "eventloop_cycles": s.eventloop_cycles(),
         "eventloop_duration_sum": s.eventloop_duration_us(),
         "eventloop_duration_cmd_sum": sum(sp.usec_ns for sp in cmdtable.iter_specs(server.command_specs)) // 1000,
-        "instantaneous_eventloop_cycles_per_sec": s.instantaneous_eventloop()[0],
-        "instantaneous_eventloop_duration_usec": s.instantaneous_eventloop()[1],
+        "instantaneous_eventloop_cycles_per_sec": el_rate,
+        "instantaneous_eventloop_duration_usec": el_usec,
         "acl_access_denied_auth": 0,
         "acl_access_denied_cmd": 0,
         "acl_access_denied_key": 0,
