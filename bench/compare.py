@@ -11,6 +11,10 @@ Both servers run on one core (taskset -c 0) and redis-benchmark on the other (-c
 server at a time, in the same run.  Prints requests/s for each, the ember/redis ratio, the
 geometric mean of the ratios per pipeline depth, and each server's CPU time per request
 (from /proc/<pid>/stat).  Machines are shared and noisy: quote ratios, not absolutes.
+--rounds R (default 3) repeats each depth with fresh servers, alternating which of the two
+goes first, and prints the median ratio with the per-round ratios beside it.
+--ember-python PATH runs ember with another interpreter (its environment must have ember's
+dependencies installed), e.g. to compare CPython builds.
 
 -a/--arbitrary adds commands redis-benchmark has no -t test for (names in ARBITRARY), run
 after the -t tests on the same server (pass -r N after -- so they touch N random keys; the
@@ -59,12 +63,12 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / tick
 
 
-def start(kind, port, server_cpu, extra):
+def start(kind, port, server_cpu, extra, python=None):
     d = tempfile.mkdtemp(prefix="bench-")
     if kind == "redis":
         cmd = [shutil.which("redis-server")]
     else:
-        cmd = [sys.executable, "-m", "ember"]
+        cmd = [python or sys.executable, "-m", "ember"]
     cmd += ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", d] + extra
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", server_cpu] + cmd
@@ -108,11 +112,12 @@ def run_bench(port, tests, clients, pipeline, n, client_cpu, extra_args, latency
     return res
 
 
-def measure(kind, tests, arbitrary, clients, depth, n, server_cpu, client_cpu, ember_args, bench_args):
+def measure(kind, tests, arbitrary, clients, depth, n, server_cpu, client_cpu, ember_args, bench_args,
+            python=None):
     """One fresh server of ``kind``: the -t ``tests`` then each ARBITRARY command.
     Returns ({test: rps}, {test: p50 ms}, server CPU seconds, requests sent)."""
     port = free_port()
-    p, d = start(kind, port, server_cpu, ember_args if kind == "ember" else [])
+    p, d = start(kind, port, server_cpu, ember_args if kind == "ember" else [], python)
     try:
         c0 = cpu_seconds(p.pid)
         lat = {}
@@ -130,26 +135,46 @@ def measure(kind, tests, arbitrary, clients, depth, n, server_cpu, client_cpu, e
     return res, lat, cpu, n * max(1, len(res))
 
 
+def _median(xs):
+    xs = sorted(x for x in xs if x is not None)
+    if not xs:
+        return None
+    m = len(xs) // 2
+    return xs[m] if len(xs) % 2 else (xs[m - 1] + xs[m]) / 2
+
+
 def run_matrix(tests, arbitrary, clients, depths, n, server_cpu="0", client_cpu="1", ember_args=(),
-               bench_args=(), log=print):
-    """Both servers, one after the other, at each pipeline depth (n x4 when pipelined).
-    Returns rows: dicts with test, depth, n, redis/ember rps and p50 ms, ratio; and per depth
-    the CPU time per request of each server (``cpu_us``)."""
+               bench_args=(), log=print, rounds=1, python=None):
+    """Both servers, one after the other, at each pipeline depth (n x4 when pipelined), for
+    ``rounds`` rounds: each round starts a fresh redis-server and a fresh ember back to back
+    (the order alternates between rounds), so that load from other processes tends to hit
+    both.  A row's rps, p50 and ratio are the medians over the rounds (the ratio is the median
+    of the per-round ratios, not the ratio of the medians).  ``python`` is the interpreter that
+    runs ember (default: this one).
+    Returns rows: dicts with test, depth, n, redis/ember rps and p50 ms, ratio, the per-round
+    ratios (``ratios``); and per depth the CPU time per request of each server (``cpu_us``,
+    over all rounds)."""
     rows = []
     cpu_us = {}
     for depth in depths:
         nn = n * (4 if depth > 1 else 1)
-        got = {kind: measure(kind, tests, arbitrary, clients, depth, nn, server_cpu, client_cpu,
-                             list(ember_args), list(bench_args))
-               for kind in ("redis", "ember")}
-        cpu_us[depth] = {k: 1e6 * got[k][2] / got[k][3] for k in got}
-        for test, rv in got["redis"][0].items():
-            ev = got["ember"][0].get(test)
+        per_round = []
+        for r in range(rounds):
+            order = ("redis", "ember") if r % 2 == 0 else ("ember", "redis")
+            per_round.append({kind: measure(kind, tests, arbitrary, clients, depth, nn, server_cpu,
+                                            client_cpu, list(ember_args), list(bench_args), python)
+                              for kind in order})
+        cpu_us[depth] = {k: 1e6 * sum(g[k][2] for g in per_round) / sum(g[k][3] for g in per_round)
+                         for k in ("redis", "ember")}
+        for test in per_round[0]["redis"][0]:
+            rv = [g["redis"][0].get(test) for g in per_round]
+            ev = [g["ember"][0].get(test) for g in per_round]
+            ratios = [(e / r) if e and r else None for r, e in zip(rv, ev)]
             rows.append({"test": test, "depth": depth, "n": nn, "clients": clients,
-                         "redis_rps": rv, "ember_rps": ev,
-                         "ratio": (ev / rv) if ev and rv else None,
-                         "redis_p50_ms": got["redis"][1].get(test),
-                         "ember_p50_ms": got["ember"][1].get(test)})
+                         "redis_rps": _median(rv), "ember_rps": _median(ev),
+                         "ratio": _median(ratios), "ratios": ratios,
+                         "redis_p50_ms": _median([g["redis"][1].get(test) for g in per_round]),
+                         "ember_p50_ms": _median([g["ember"][1].get(test) for g in per_round])})
         if log:
             log("-P %d done" % depth)
     return rows, cpu_us
@@ -166,6 +191,9 @@ def main():
     ap.add_argument("--server-cpu", default="0")
     ap.add_argument("--client-cpu", default="1")
     ap.add_argument("--ember-arg", action="append", default=[])
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="fresh servers per depth, alternating which goes first; medians are printed")
+    ap.add_argument("--ember-python", help="interpreter that runs ember (default: this one)")
     ap.add_argument("--markdown")
     ap.add_argument("--json", help="also write the rows as JSON (bench/report.py reads it)")
     ap.add_argument("bench_args", nargs="*", help="extra redis-benchmark args after --")
@@ -176,10 +204,12 @@ def main():
             ap.error("unknown arbitrary command %r" % name)
     depths = [int(x) for x in a.P.split(",")]
     rows, cpu_us = run_matrix(a.t, arbitrary, a.c, depths, a.n, a.server_cpu, a.client_cpu,
-                              a.ember_arg, a.bench_args, log=None)
+                              a.ember_arg, a.bench_args, log=None, rounds=a.rounds,
+                              python=a.ember_python)
     for depth in depths:
-        print("\n-c %d -P %d -n %d" % (a.c, depth, a.n * (4 if depth > 1 else 1)))
-        print("%-28s %14s %14s %8s" % ("test", "redis rps", "ember rps", "ratio"))
+        print("\n-c %d -P %d -n %d, median of %d rounds" % (a.c, depth, a.n * (4 if depth > 1 else 1),
+                                                          a.rounds))
+        print("%-28s %14s %14s %8s   %s" % ("test", "redis rps", "ember rps", "ratio", "rounds"))
         ratios = []
         for r in rows:
             if r["depth"] != depth:
@@ -188,7 +218,9 @@ def main():
                 print("%-28s %14.0f %14s %8s" % (r["test"], r["redis_rps"], "-", "-"))
                 continue
             ratios.append(r["ratio"])
-            print("%-28s %14.0f %14.0f %8.2f" % (r["test"], r["redis_rps"], r["ember_rps"], r["ratio"]))
+            print("%-28s %14.0f %14.0f %8.2f   %s" % (
+                r["test"], r["redis_rps"], r["ember_rps"], r["ratio"],
+                " ".join("%.2f" % x if x is not None else "-" for x in r["ratios"])))
         if ratios:
             g = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
             print("geometric mean ratio (-P %d): %.2f" % (depth, g))
