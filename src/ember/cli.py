@@ -87,6 +87,8 @@ def run(config):
     from .commands.acl import AclStartupError
     from .server.app import tune_malloc
     tune_malloc()
+    from .server import gcpolicy
+    gcpolicy.install()
     try:
         server = Server(config, logger=log)
     except AclStartupError as e:     # bad 'user' directives or ACL file: Redis exits too

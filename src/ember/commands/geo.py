@@ -291,18 +291,16 @@ def _search(zv, shape, limit=0):
     scan = _scanner(zv, shape)
     roots, expand = _cells(zv, shape)
     out = []
-
-    def walk(n):
+    # depth first, children in order (an explicit stack: a recursive closure would be a
+    # reference cycle, see server/gcpolicy.py)
+    todo = roots[::-1]
+    while todo:
+        n = todo.pop()
         if _splittable(n, _SPLIT_MIN):
-            for k in expand(n):
-                if walk(k):
-                    return True
-            return False
+            todo.extend(expand(n)[::-1])
+            continue
         scan(n[7], n[8], n[9], out)
-        return limit and len(out) >= limit
-
-    for n in roots:
-        if walk(n):
+        if limit and len(out) >= limit:
             return out[:limit]
     return out
 
@@ -614,7 +612,10 @@ def _pqsort(arr, lrange, rrange, desc):
             if rrange < lo or lrange >= lo + n:
                 return
 
-    part(0, len(arr))
+    try:
+        part(0, len(arr))
+    finally:
+        del part    # the recursive closure refers to itself: break the cycle (server/gcpolicy.py)
 
 
 def _georadius_generic(c, argv, flags):

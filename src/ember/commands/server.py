@@ -1301,9 +1301,12 @@ def memory_malloc_stats(c, argv):
 
 @command("memory|purge")
 def memory_purge(c, argv):
-    """MEMORY PURGE"""
-    import gc
-    gc.collect()
+    """MEMORY PURGE: a full collection of CPython's cyclic garbage (the only one the
+    server takes, see server/gcpolicy.py), then freed heap pages back to the OS."""
+    from ..server.app import release_free_memory
+    from ..server.gcpolicy import full_collect
+    full_collect()
+    release_free_memory()
     return "OK"
 
 

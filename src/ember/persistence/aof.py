@@ -27,13 +27,13 @@ Invariants:
 """
 
 import asyncio
-import gc
 import os
 import signal
 import sys
 import threading
 import time
 
+from ..server import gcpolicy
 from .child import ForkedJob
 from .fileio import atomic_write
 from .rdb import HashTTLValue
@@ -816,19 +816,18 @@ class Aof(ForkedJob):
             return False
         self.child_old = old
         self.child_base_seq = (old.base[1] if old.base else 0) + 1
-        gc.collect()
-        gc.freeze()
+        unfreeze = gcpolicy.before_fork()
         t_fork = time.perf_counter()
         try:
             pid = os.fork()
         except OSError as e:
-            gc.unfreeze()
+            gcpolicy.after_fork(unfreeze)
             log.warning("Can't rewrite append only file in background: fork: %s" % e.strerror)
             self.last_rewrite_ok = False
             return False
         if pid == 0:
             self._child()     # never returns
-        gc.unfreeze()
+        gcpolicy.after_fork(unfreeze)
         self.server.note_fork(time.perf_counter() - t_fork)
         self.child_pid = pid
         self.child_start = time.monotonic()

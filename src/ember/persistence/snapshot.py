@@ -33,6 +33,7 @@ import signal
 import time
 from itertools import islice
 
+from ..server import gcpolicy
 from .child import ForkedJob
 
 from .. import REDIS_VERSION
@@ -239,20 +240,19 @@ class Snapshotter(ForkedJob):
         self.dirty_before = server.dirty
         self.child_keys = sum(len(db.data) for db in server.dbs)
         path = self.path()
-        gc.collect()
-        gc.freeze()   # the child's collector must not walk (and copy) every object
+        unfreeze = gcpolicy.before_fork()   # the child's collector must not walk (and copy) every object
         t_fork = time.perf_counter()
         try:
             pid = os.fork()
         except OSError as e:
-            gc.unfreeze()
+            gcpolicy.after_fork(unfreeze)
             self.last_ok = False
             server.log.warning("Can't save in background: fork: %s" % e.strerror)
             self._refresh_block()
             return False
         if pid == 0:
             self._child(path)   # never returns
-        gc.unfreeze()
+        gcpolicy.after_fork(unfreeze)
         server.note_fork(time.perf_counter() - t_fork)
         self.child_pid = pid
         self.child_start = time.monotonic()
@@ -521,7 +521,8 @@ class Snapshotter(ForkedJob):
             if gc_was_enabled:
                 # the loaded values are long-lived: move them out of the collector's
                 # generations (else the first collections after the load walk all of them;
-                # a BGSAVE's gc.unfreeze() hands them back to the oldest generation)
+                # without server/gcpolicy, a BGSAVE's gc.unfreeze() hands them back to the
+                # oldest generation)
                 gc.freeze()
                 gc.enable()
             server.loading = False

@@ -18,7 +18,7 @@ class Function:
         self.fn = fn
         self.flags = flags
         self.description = description
-        self.library = None
+        self.library = None     # the library's name (not the Library: no reference cycle)
 
 
 class Library:
@@ -127,11 +127,11 @@ class Functions:
                 raise ReplyError("ERR Function %s already exists" % f.name.decode())
             seen.add(f.name)
             other = self.functions.get(f.name)
-            if other is not None and other.library is not old:
+            if other is not None and other.library != name:
                 raise ReplyError("ERR Function %s already exists" % f.name.decode())
         lib = Library(name, code, {f.name: f for f in regs})
         for f in regs:
-            f.library = lib
+            f.library = name
         if check_only:
             return lib
         if old is not None:

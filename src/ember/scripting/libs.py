@@ -294,20 +294,21 @@ class _Enc(json.JSONEncoder):
         return super().default(o)
 
 
+def _json_numbers(x):
+    if isinstance(x, float):
+        if x != x or x in (math.inf, -math.inf):
+            raise LibError("Cannot serialise number: must not be NaN or Inf")
+        return _num(x)
+    if isinstance(x, list):
+        return [_json_numbers(i) for i in x]
+    if isinstance(x, dict):
+        return {k: _json_numbers(i) for k, i in x.items()}
+    return x
+
+
 def cjson_encode(lua, null, v):
     py = lua_to_py(v, null, 0, lua)
-
-    def fix(x):
-        if isinstance(x, float):
-            if x != x or x in (math.inf, -math.inf):
-                raise LibError("Cannot serialise number: must not be NaN or Inf")
-            return _num(x)
-        if isinstance(x, list):
-            return [fix(i) for i in x]
-        if isinstance(x, dict):
-            return {k: fix(i) for k, i in x.items()}
-        return x
-    s = json.dumps(fix(py), separators=(",", ":"), ensure_ascii=False)
+    s = json.dumps(_json_numbers(py), separators=(",", ":"), ensure_ascii=False)
     return s.encode("utf-8", "surrogateescape")
 
 
