@@ -59,6 +59,12 @@ async def _workload(port):
                ("FUNCTION", "LOAD", "REPLACE", "#!lua name=lib\nredis.register_function('f1', function() return 1 end)"),
                ("FUNCTION", "LOAD", "REPLACE", "#!lua name=lib\nredis.register_function('f1', function() return 2 end)"),
                ("FCALL", "f1", 0), ("FUNCTION", "DELETE", "lib"), ("SCRIPT", "FLUSH"))
+    await _ask(port, ("FUNCTION", "LOAD", "#!lua name=lib2\nredis.register_function('f2', function() return 2 end)"),
+               ("FUNCTION", "DUMP"), ("FUNCTION", "FLUSH"), ("SCRIPT", "FLUSH", "ASYNC"),
+               ("COPY", "h", "h2"), ("RENAME", "h2", "h3"), ("MOVE", "h3", 1), ("SWAPDB", 0, 1), ("SWAPDB", 0, 1),
+               ("SELECT", 1), ("FLUSHDB", "ASYNC"), ("SELECT", 0), ("RESET",), ("CLIENT", "NO-EVICT", "on"),
+               ("OBJECT", "FREQ", "h"), ("MEMORY", "USAGE", "z"), ("LATENCY", "LATEST"), ("ACL", "WHOAMI"),
+               ("WAIT", 0, 0), ("RANDOMKEY",), ("KEYS", "*"), ("TYPE", "x"), ("XINFO", "STREAM", "x", "FULL"))
     await _ask(port, ("HELLO", 3), ("HGETALL", "h"), ("CLIENT", "SETNAME", "x"), ("CLIENT", "LIST"),
                ("SCAN", 0, "COUNT", 5), ("SORT", "l", "ALPHA"), ("DUMP", "h"), ("OBJECT", "ENCODING", "z"),
                ("INFO",), ("CONFIG", "GET", "*"), ("COMMAND", "INFO", "get"), ("SLOWLOG", "GET"))
