@@ -37,6 +37,34 @@ def test_arrays_of_byte_strings(vals, resp3):
     assert bulk_strings(vals) == b"".join(reference(x, resp3) for x in vals)
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.sampled_from([0, 1, 3, 1023, 1024, 9999, 10000]), st.integers(1, 120), st.data(),
+       st.booleans())
+def test_arrays_of_equal_length_byte_strings(width, n, data, resp3):
+    """The one-length path (values joined by a shared separator), and its neighbours: one
+    value of another length anywhere, bytearray/memoryview values."""
+    vals = [bytes([i % 251]) * width for i in range(n)]
+    assert encode(vals, resp3) == reference(vals, resp3)
+    assert bulk_strings(vals) == b"".join(reference(x, resp3) for x in vals)
+    odd = list(vals)
+    odd[data.draw(st.integers(0, n - 1))] = b"q" * data.draw(st.integers(0, width + 2))
+    assert encode(odd, resp3) == reference(odd, resp3)
+    mixed = [bytearray(v) if i % 2 else memoryview(v) for i, v in enumerate(vals)]
+    assert bulk_strings(mixed) == b"".join(reference(x, resp3) for x in vals)
+
+
+def test_arrays_of_equal_length_non_bytes():
+    """Values of one length that are not bytes-like still leave the C path (TypeError)."""
+    for vals in (["abc", "def", "ghi"], [b"abc", "def", b"ghi"]):
+        try:
+            bulk_strings(vals)
+        except TypeError:
+            pass
+        else:
+            raise AssertionError("bulk_strings accepted %r" % (vals,))
+    assert encode(["abc", "def", "ghi"], False) == b"*3\r\n+abc\r\n+def\r\n+ghi\r\n"
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.tuples(_bytes, _floats), max_size=20), st.booleans())
 def test_member_score_pairs(pairs, resp3):

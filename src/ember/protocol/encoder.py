@@ -22,17 +22,27 @@ _bulk_head = BULK_HEADS.__getitem__
 _chain = chain.from_iterable
 
 
+# "\r\n$<len>\r\n": what separates two values of the same length in an array of bulk strings
+_BULK_SEP = [b"\r\n$%d\r\n" % i for i in range(1024)]
+
+
 def bulk_strings(vals) -> bytes:
     """The bulk-string encodings of ``vals`` concatenated, built by C loops (map, slice
     assignment, join: each "$<len>" head then its value, CRLF between all, one after the
-    last).  Raises TypeError when an element is not bytes-like; callers fall back to
-    per-item work."""
+    last).  Values all of one length (LRANGE of fixed-size items, GET batches of one
+    value size...) are joined by their common "CRLF $<len> CRLF" instead: no per-item head
+    (about half the instructions at 100 items).  Raises TypeError when an element is not
+    bytes-like; callers fall back to per-item work."""
     if not vals:
         return b""
+    lens = list(map(len, vals))
+    k = lens[0]
+    if k < 1024 and lens.count(k) == len(lens):
+        return _BULK_HDR[k] + _BULK_SEP[k].join(vals) + b"\r\n"
     try:
-        heads = list(map(_bulk_head, map(len, vals)))
+        heads = list(map(_bulk_head, lens))
     except IndexError:      # an element of 10000 bytes or more
-        heads = [b"$%d" % len(x) for x in vals]
+        heads = [b"$%d" % n for n in lens]
     parts = heads * 2       # a list of the right size, then filled by slices
     parts[::2] = heads
     parts[1::2] = vals
