@@ -17,6 +17,7 @@ OK = b"+OK\r\n"
 _simple_cache = {}
 _int_cache = [b":%d\r\n" % i for i in range(-1, 10001)]
 _BULK_HDR = [b"$%d\r\n" % i for i in range(1024)]
+_ARRAY_HDR = [b"*%d\r\n" % i for i in range(1024)]
 BULK_HEADS = [b"$%d" % i for i in range(10000)]     # "$<len>" (no CRLF), shared with the parser
 _bulk_head = BULK_HEADS.__getitem__
 _chain = chain.from_iterable
@@ -164,24 +165,28 @@ _pair_wire_cached = _pair_wire_cache.get
 def index_pairs_resp2(pairs) -> bytes:
     """The whole RESP2 reply ``[m1, s1, m2, s2, ...]`` (ZRANGE WITHSCORES & co.) for a list
     of (score, member) tuples, scores floats and members bytes (a zset's index items): the
-    bytes of each pair come from the cache by a C loop, those missing are built and cached."""
-    parts = list(map(_pair_wire_cached, pairs))
-    if None in parts:
-        cache = _pair_wire_cache
-        for i, b in enumerate(parts):
-            if b is None:
-                p = pairs[i]
-                s, m = p
-                f = _bulk_double_cached(s)
-                if f is None:
-                    f = format_double(s)
-                    f = b"$%d\r\n%b" % (len(f), f)
-                b = parts[i] = b"$%d\r\n%b\r\n%b\r\n" % (len(m), m, f)
-                if len(m) <= _PAIR_WIRE_MEMBER_MAX:    # bounded in bytes too
-                    if len(cache) >= _DOUBLE_CACHE_MAX:
-                        cache.clear()
-                    cache[p] = b
-    parts.insert(0, b"*%d\r\n" % (2 * len(pairs)))
+    bytes of each pair come from the cache by a C loop, those missing are built and cached.
+    When all are cached the join succeeds at once; a miss (None) makes it raise."""
+    n = len(pairs)
+    parts = [_ARRAY_HDR[n << 1] if n < 512 else b"*%d\r\n" % (n << 1)]
+    parts += map(_pair_wire_cached, pairs)
+    try:
+        return b"".join(parts)
+    except TypeError:
+        pass
+    cache = _pair_wire_cache
+    for i, p in enumerate(pairs, 1):
+        if parts[i] is None:
+            s, m = p
+            f = _bulk_double_cached(s)
+            if f is None:
+                f = format_double(s)
+                f = b"$%d\r\n%b" % (len(f), f)
+            b = parts[i] = b"$%d\r\n%b\r\n%b\r\n" % (len(m), m, f)
+            if len(m) <= _PAIR_WIRE_MEMBER_MAX:    # bounded in bytes too
+                if len(cache) >= _DOUBLE_CACHE_MAX:
+                    cache.clear()
+                cache[p] = b
     return b"".join(parts)
 
 
