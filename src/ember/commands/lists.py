@@ -217,11 +217,22 @@ def lindex(c, argv):
 @command("lrange")
 def lrange(c, argv):
     """LRANGE key start stop"""
-    start = parse_int(argv[2])
-    stop = parse_int(argv[3])
-    lv = c.db.get_typed(argv[1], ListValue)
+    # plain non-negative indexes are read here (parse_int's first test, inlined)
+    a = argv[2]
+    if a.isdigit() and len(a) < 19 and (a[0] != 48 or len(a) == 1):
+        start = int(a)
+    else:
+        start = parse_int(a)
+    b = argv[3]
+    if b.isdigit() and len(b) < 19 and (b[0] != 48 or len(b) == 1):
+        stop = int(b)
+    else:
+        stop = parse_int(b)
+    lv = c.db.lookup(argv[1])
     if lv is None:
         return []
+    if type(lv) is not ListValue:
+        raise ReplyError(errors.WRONGTYPE)
     return lv.lrange(start, stop)
 
 
