@@ -178,12 +178,16 @@ def index_pairs_resp2(pairs) -> bytes:
     for i, p in enumerate(pairs, 1):
         if parts[i] is None:
             s, m = p
-            f = _bulk_double_cached(s)
-            if f is None:
-                f = format_double(s)
-                f = b"$%d\r\n%b" % (len(f), f)
-            b = parts[i] = b"$%d\r\n%b\r\n%b\r\n" % (len(m), m, f)
-            if len(m) <= _PAIR_WIRE_MEMBER_MAX:    # bounded in bytes too
+            f = _double_cached(s)
+            if f is None:       # not added to _double_cache: this pair's bytes are cached
+                if s.is_integer() and -1e17 < s < 1e17:    # format_double's first case
+                    f = b"%d" % s
+                else:
+                    f = format_double(s)
+            k = len(m)
+            b = parts[i] = b"\r\n".join(
+                (BULK_HEADS[k] if k < 10000 else b"$%d" % k, m, BULK_HEADS[len(f)], f, b""))
+            if k <= _PAIR_WIRE_MEMBER_MAX:    # bounded in bytes too
                 if len(cache) >= _DOUBLE_CACHE_MAX:
                     cache.clear()
                 cache[p] = b
