@@ -101,3 +101,46 @@ def test_zscan_and_random(z):
 def test_bzpop_immediate(z):
     assert z.execute("BZPOPMIN", "nokey", "z", "0") == [b"z", b"a", 1.0]
     assert z.execute("BZMPOP", "0", "1", "z", "MAX", "COUNT", "5") == [b"z", [[b"c", 3.0], [b"b", 2.0]]]
+
+
+def test_zrange_by_rank_walks_the_positional_tree(ember):
+    """ZRANGE by rank on a zset big enough for several index sublists (the fast path walks
+    the SortedList's positional tree itself): every window equals the sorted reference,
+    for value replies and the RESP2 bytes of a network client, also after the tree has
+    been updated in place by adds and removals."""
+    import random
+    rng = random.Random(5)
+    ref = {}
+    args = []
+    for i in range(3000):
+        m = b"m%05d" % rng.randrange(10 ** 5)
+        s = float(rng.randrange(-200, 200)) if i % 3 else rng.uniform(-1e6, 1e6)
+        ref[m] = s
+        args += [repr(s).encode(), m]
+    ember.execute("ZADD", "big", *args)
+    c = ember.client
+    for round_ in range(3):
+        items = sorted((s, m) for m, s in ref.items())
+        n = len(items)
+        for _ in range(150):
+            a = rng.randrange(-n - 5, n + 5)
+            b = rng.randrange(-n - 5, n + 5)
+            lo = max(a + n if a < 0 else a, 0)
+            hi = min(b + n if b < 0 else b, n - 1)
+            want = items[lo:hi + 1] if lo <= hi else []
+            assert ember.execute("ZRANGE", "big", str(a), str(b)) == [m for _s, m in want]
+            flat = [x for s, m in want for x in (m, s)]
+            assert ember.execute("ZRANGE", "big", str(a), str(b), "WITHSCORES") == flat
+            c.transport = object()      # a RESP2 network client: pre-encoded bytes
+            try:
+                got = ember.execute("ZRANGE", "big", str(a), str(b), "WITHSCORES")
+            finally:
+                c.transport = None
+            assert encode(got) == encode(flat)
+        for m in rng.sample(sorted(ref), 200):
+            ember.execute("ZREM", "big", m)
+            del ref[m]
+        for _ in range(200):
+            m = b"n%05d" % rng.randrange(10 ** 5)
+            ref[m] = float(rng.randrange(-300, 300))
+            ember.execute("ZADD", "big", repr(ref[m]), m)
