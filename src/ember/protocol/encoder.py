@@ -303,7 +303,7 @@ def encode_into(out, v, resp3):
         out.append(b"_\r\n" if resp3 else b"$-1\r\n")
     elif t is list or t is tuple:
         n = len(v)
-        out.append(b"*%d\r\n" % n)
+        out.append(_ARRAY_HDR[n] if n < 1024 else b"*%d\r\n" % n)
         if n and type(v[0]) is list:
             b = _entry_pairs(v)
             if b is not None:
