@@ -201,7 +201,8 @@ def member_score_resp2(m: bytes, s: float) -> bytes:
         f = b"%d" % s
     else:
         f = format_double(s)
-    return b"$%d\r\n%b\r\n$%d\r\n%b\r\n" % (len(m), m, len(f), f)
+    k = len(m)
+    return b"\r\n".join((BULK_HEADS[k] if k < 10000 else b"$%d" % k, m, BULK_HEADS[len(f)], f, b""))
 
 
 _entry_head = b"*2\r\n$%d\r\n%b\r\n*%d".__mod__
