@@ -88,9 +88,10 @@ def test_index_pairs_resp2(items):
 
 
 @given(_bytes, _scores)
-def test_member_score_resp2(m, s):
-    from ember.protocol.encoder import member_score_resp2
-    assert member_score_resp2(m, s) == reference(m, False) + reference(s, False)
+def test_popped_resp2(m, s):
+    from ember.protocol.encoder import popped_resp2
+    assert popped_resp2(m, s) == reference([m, s], False)
+    assert popped_resp2(m, s, m + b"k") == reference([m + b"k", m, s], False)
 
 
 @settings(max_examples=300, deadline=None)

@@ -17,7 +17,7 @@ from ..datatypes.zset import normalize_rank_range
 from ..datatypes.zsettype import ZSetValue
 from ..keyspace import notify as N
 from ..keyspace.blocking import block, parse_timeout, signal_key_ready
-from ..protocol.encoder import index_pairs_resp2, member_score_resp2
+from ..protocol.encoder import index_pairs_resp2, popped_resp2
 from ..protocol.replies import NULL_ARRAY, Raw, ReplyError
 from .args import ArgReader, parse_float, parse_int
 from .generic import parse_scan_cursor, parse_scan_options
@@ -618,7 +618,7 @@ def _zpop_one(c, key, maximum):
         raise ReplyError(errors.WRONGTYPE)
     m, s = _pop_one(c, db, key, zv, maximum)     # a stored zset is never empty
     if c.transport is not None and not c.resp3:
-        return Raw(b"*2\r\n" + member_score_resp2(m, s))
+        return Raw(popped_resp2(m, s))
     return [m, s]
 
 
@@ -722,7 +722,7 @@ def _bzpop_first(c, keys, maximum):
                 if c.server.propagating:
                     c.server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
                 if c.transport is not None and not c.resp3:
-                    return Raw(b"*3\r\n$%d\r\n%b\r\n%b" % (len(key), key, member_score_resp2(m, s)))
+                    return Raw(popped_resp2(m, s, key))
                 return [key, m, s]
     return None
 
@@ -743,7 +743,7 @@ def _bzpop_one(c, argv, maximum):
     if server.propagating:
         server.propagate_as([b"ZPOPMAX" if maximum else b"ZPOPMIN", key])
     if c.transport is not None and not c.resp3:
-        return Raw(b"*3\r\n$%d\r\n%b\r\n%b" % (len(key), key, member_score_resp2(m, s)))
+        return Raw(popped_resp2(m, s, key))
     return [key, m, s]
 
 

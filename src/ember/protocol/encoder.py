@@ -194,15 +194,21 @@ def index_pairs_resp2(pairs) -> bytes:
     return b"".join(parts)
 
 
-def member_score_resp2(m: bytes, s: float) -> bytes:
-    """RESP2 bulk strings of a member and its score, one after the other (a popped
-    element of ZPOPMIN/BZPOPMIN & co.)."""
+def popped_resp2(m: bytes, s: float, key=None) -> bytes:
+    """The RESP2 reply of one popped element: ``[m, s]`` (ZPOPMIN/ZPOPMAX without a count),
+    or ``[key, m, s]`` when ``key`` is given (BZPOPMIN/BZPOPMAX); joined from the
+    BULK_HEADS table (a %-format costs about as much as all the rest)."""
     if s.is_integer() and -1e17 < s < 1e17:    # format_double's first case, inlined
         f = b"%d" % s
     else:
         f = format_double(s)
     k = len(m)
-    return b"\r\n".join((BULK_HEADS[k] if k < 10000 else b"$%d" % k, m, BULK_HEADS[len(f)], f, b""))
+    hm = BULK_HEADS[k] if k < 10000 else b"$%d" % k
+    if key is None:
+        return b"\r\n".join((b"*2", hm, m, BULK_HEADS[len(f)], f, b""))
+    k = len(key)
+    return b"\r\n".join((b"*3", BULK_HEADS[k] if k < 10000 else b"$%d" % k, key,
+                          hm, m, BULK_HEADS[len(f)], f, b""))
 
 
 _entry_head = b"*2\r\n$%d\r\n%b\r\n*%d".__mod__
