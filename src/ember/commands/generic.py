@@ -14,9 +14,11 @@ from .registry import command
 _LLONG_MAX = (1 << 63) - 1
 
 
-@command("del", "unlink")
+@command("del")
 def del_(c, argv):
     """DEL key [key ...]"""
+    if c.server.config.lazyfree_lazy_user_del:
+        return unlink(c, argv)
     db = c.db
     n = 0
     for key in argv[1:]:
@@ -24,6 +26,27 @@ def del_(c, argv):
             n += 1
             c.server.notify(N.GENERIC, b"del", key, db)
     c.server.dirty += n
+    return n
+
+
+@command("unlink")
+def unlink(c, argv):
+    """UNLINK key [key ...]: DEL, with big values freed a slice at a time afterwards
+    (keyspace/lazyfree.py)."""
+    db = c.db
+    server = c.server
+    lazy = server.lazyfree
+    n = 0
+    for key in argv[1:]:
+        v = db.lookup(key)
+        if v is None:
+            continue
+        db.delete(key)
+        n += 1
+        server.notify(N.GENERIC, b"del", key, db)
+        lazy.free_value(v)
+    v = None
+    server.dirty += n
     return n
 
 

@@ -141,19 +141,22 @@ def dbsize(c, argv):
     return len(c.db.data)
 
 
-def _flush_args(argv):
+def _flush_args(c, argv):
+    """Whether to free lazily: ASYNC, or lazyfree-lazy-user-flush without SYNC."""
     if len(argv) > 2:
         raise ReplyError(errors.SYNTAX)
     if len(argv) == 2:
         opt = argv[1].upper()
         if opt not in (b"ASYNC", b"SYNC"):
             raise ReplyError(errors.SYNTAX)
+        return opt == b"ASYNC"
+    return bool(c.server.config.lazyfree_lazy_user_flush)
 
 
-def _flush_db(server, db):
+def _flush_db(server, db, lazy=False):
     from .transactions import touch_all_watched_in_db
     touch_all_watched_in_db(server, db)
-    n = db.clear()
+    n = db.clear(lazy)
     server.dirty += n
     if n:
         server._shrink_trim = True      # the cron gives the freed pages back (shrink_tables)
@@ -163,9 +166,9 @@ def _flush_db(server, db):
 @command("flushdb")
 def flushdb(c, argv):
     """FLUSHDB [ASYNC|SYNC]"""
-    _flush_args(argv)
+    lazy = _flush_args(c, argv)
     server = c.server
-    _flush_db(server, c.db)
+    _flush_db(server, c.db, lazy)
     server.dirty += 1
     for h in server.subsystems.get("flush", ()):
         h(server, c.db)
@@ -175,10 +178,10 @@ def flushdb(c, argv):
 @command("flushall")
 def flushall(c, argv):
     """FLUSHALL [ASYNC|SYNC]"""
-    _flush_args(argv)
+    lazy = _flush_args(c, argv)
     server = c.server
     for db in server.dbs:
-        _flush_db(server, db)
+        _flush_db(server, db, lazy)
     server.dirty += 1
     for h in server.subsystems.get("flush", ()):
         h(server, None)
@@ -430,8 +433,8 @@ def _sec_memory(server):
         "mem_aof_buffer": 0,
         "mem_allocator": "libc",
         "active_defrag_running": 0,
-        "lazyfree_pending_objects": 0,
-        "lazyfreed_objects": 0,
+        "lazyfree_pending_objects": server.lazyfree.pending,
+        "lazyfreed_objects": server.lazyfree.freed,
     }
 
 

@@ -156,8 +156,13 @@ class Database:
     def persist(self, key) -> bool:
         return self.expires.pop(key, None) is not None
 
-    def clear(self):
+    def clear(self, lazy=False):
+        """Empty the database; returns the number of keys it had.  ``lazy``: the old tables
+        go to the server's LazyFree (FLUSHALL/FLUSHDB ASYNC) instead of being freed now."""
         n = len(self.data)
+        if lazy and n:
+            w = self.wheel
+            self.server.lazyfree.free_tables(n, self.data, [self.expires, self.atime, w.buckets, w.heap])
         self.data = {}
         self.expires = {}
         self.atime = {}

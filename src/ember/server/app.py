@@ -12,6 +12,7 @@ import os
 import sys
 import time
 
+from ..keyspace.lazyfree import LazyFree
 from .. import __version__, REDIS_VERSION
 from ..clock import Clock
 from ..commands import registry
@@ -68,6 +69,7 @@ class Server:
         self._shrink_grave = []            # replaced dicts, freed one per cron tick
         self._shrink_trim = False          # memory was freed since the last malloc_trim
         self.expire_pass_seconds = 0.0     # duration of the last active expiry pass
+        self.lazyfree = LazyFree(self)     # UNLINK, FLUSH* ASYNC: freed a slice at a time
         self._load_commands()
         from ..commands import transactions
         transactions.install(self)
