@@ -389,7 +389,7 @@ PARAMS = [
     _b("set-proc-title", True, mutable=False, **NOOP),
     _b("dynamic-hz", True),
     _b("lazyfree-lazy-eviction", False, **NOOP),
-    _b("lazyfree-lazy-expire", False, **NOOP),
+    _b("lazyfree-lazy-expire", False),
     _b("lazyfree-lazy-server-del", False, **NOOP),
     _b("lazyfree-lazy-user-del", False),
     _b("lazyfree-lazy-user-flush", False),

@@ -75,6 +75,39 @@ def test_counters_match_redis(ember_server, redis_oracle):
     assert got[3] == (0, 2) and got[7] == (0, 1003)     # the sequence does count
 
 
+def _expire_sequence(r):
+    out = []
+    r.config_set("lazyfree-lazy-expire", "yes")
+    r.eval("for i = 1, 10000 do redis.call('hset', 'eh', 'f' .. i, 'v') end "
+           "for i = 1, 10 do redis.call('hset', 'es', 'f' .. i, 'v') end return 1", 0)
+    r.pexpire("eh", 1)
+    r.pexpire("es", 1)
+    time.sleep(0.05)
+    out.append((r.exists("eh"), r.exists("es")))   # lazy expiry on access
+    out.append(_settle(r))
+    r.config_set("lazyfree-lazy-expire", "no")
+    r.eval("for i = 1, 10000 do redis.call('hset', 'eh', 'f' .. i, 'v') end return 1", 0)
+    r.pexpire("eh", 1)
+    time.sleep(0.05)
+    out.append(r.exists("eh"))
+    out.append(_settle(r))
+    return out
+
+
+@pytest.mark.skipif(not have_redis(), reason="redis-server not installed")
+def test_lazy_expire_matches_redis(ember_server, redis_oracle):
+    e = redis.Redis(port=ember_server.port)
+    o = redis.Redis(port=redis_oracle.port)
+    o.flushall()
+    o_before = _lazy(o)[1]
+    got = _expire_sequence(e)
+    exp = _expire_sequence(o)
+    exp[1] = (exp[1][0], exp[1][1] - o_before)
+    exp[3] = (exp[3][0], exp[3][1] - o_before)
+    assert got == exp
+    assert got[1] == (0, 1) and got[3] == (0, 1)
+
+
 def test_flushall_async_returns_before_the_freeing(ember_server):
     c = RawConn(ember_server.port)
     r = redis.Redis(port=ember_server.port)

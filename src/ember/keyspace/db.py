@@ -79,11 +79,14 @@ class Database:
         return True
 
     def delete_expired(self, key):
-        self.server.stats.expired_keys += 1
-        del self.data[key]
+        server = self.server
+        server.stats.expired_keys += 1
+        v = self.data.pop(key)
         del self.expires[key]
         self.atime.pop(key, None)
-        self.server.on_key_expired(self, key)
+        server.on_key_expired(self, key)
+        if server.config.lazyfree_lazy_expire:
+            server.lazyfree.free_value(v)
 
     def get_string(self, key):
         v = self.lookup(key)
