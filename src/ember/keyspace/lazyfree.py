@@ -71,6 +71,14 @@ def _owned_containers(v):
     return out
 
 
+def _size(v):
+    """len(v), an upper bound of free_effort (cheaper to ask first)."""
+    try:
+        return len(v)
+    except TypeError:
+        return THRESHOLD + 1
+
+
 def _chunk_for(c):
     """Pops between clock checks for container ``c``: fewer when its items are containers
     themselves (a sorted-set index's sublists, a stream's nodes), judged by its last item."""
@@ -160,7 +168,7 @@ class LazyFree:
                 if table:
                     x = x[1]        # (key, value)
                     # a big value inside a flushed table: its own turns, not one long free
-                    if type(x) not in _PLAIN and free_effort(x) > THRESHOLD:
+                    if type(x) not in _PLAIN and _size(x) > THRESHOLD and free_effort(x) > THRESHOLD:
                         big = x
                         break
             x = None
