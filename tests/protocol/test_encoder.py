@@ -53,6 +53,17 @@ def test_arrays_of_equal_length_byte_strings(width, n, data, resp3):
     assert bulk_strings(mixed) == b"".join(reference(x, resp3) for x in vals)
 
 
+def test_arrays_whose_ends_and_middle_agree():
+    """First, middle and last of one length, another value not (one of 10000 bytes or more
+    too: no "$<len>" head in the table)."""
+    for odd in (b"", b"q" * 4, b"q" * 10000, b"q" * 12345):
+        for i in (1, 3):
+            vals = [b"abc"] * 5
+            vals[i] = odd
+            assert encode(vals, False) == reference(vals, False)
+            assert bulk_strings(vals) == b"".join(reference(x, False) for x in vals)
+
+
 def test_arrays_of_equal_length_non_bytes():
     """Values of one length that are not bytes-like still leave the C path (TypeError)."""
     for vals in (["abc", "def", "ghi"], [b"abc", "def", b"ghi"]):

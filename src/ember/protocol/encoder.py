@@ -36,14 +36,18 @@ def bulk_strings(vals) -> bytes:
     bytes-like; callers fall back to per-item work."""
     if not vals:
         return b""
-    lens = list(map(len, vals))
-    k = lens[0]
-    if k < 1024 and lens.count(k) == len(lens):
-        return _BULK_HDR[k] + _BULK_SEP[k].join(vals) + b"\r\n"
+    k = len(vals[0])
+    lens = None
+    if k < 1024 and len(vals[-1]) == k and len(vals[len(vals) >> 1]) == k:
+        # likely one length (the first, middle and last agree): prove it (a count over
+        # lengths that differ would compare ints one by one, ~150 instructions each)
+        lens = list(map(len, vals))
+        if lens.count(k) == len(lens):
+            return _BULK_HDR[k] + _BULK_SEP[k].join(vals) + b"\r\n"
     try:
-        heads = list(map(_bulk_head, lens))
+        heads = list(map(_bulk_head, map(len, vals) if lens is None else lens))
     except IndexError:      # an element of 10000 bytes or more
-        heads = [b"$%d" % n for n in lens]
+        heads = [b"$%d" % len(x) for x in vals]
     parts = heads * 2       # a list of the right size, then filled by slices
     parts[::2] = heads
     parts[1::2] = vals
