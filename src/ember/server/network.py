@@ -19,11 +19,13 @@ from time import time as _time, time_ns as _time_ns
 
 from ..clock import Clock
 from ..commands.dispatch import execute, execute_batch
-from ..protocol.encoder import OK, encode, encode_into
+from ..protocol.encoder import BULK_HEADS, OK, _int_cache, encode, encode_into
 from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError, parse_fast
 from ..protocol.replies import ReplyError
 from .client import Client, REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP
 
+
+_CRLF_JOIN = b"\r\n".join
 
 class EmberProtocol(asyncio.Protocol):
     __slots__ = ("server", "transport", "client", "parser", "paused_reading", "net")
@@ -165,11 +167,15 @@ class EmberProtocol(asyncio.Protocol):
         if mode == 0:       # REPLY_ON
             t = type(reply)
             if t is bytes:
-                data = b"$%d\r\n%b\r\n" % (len(reply), reply)
+                n = len(reply)
+                # a join of the cached head: ~0.4k instructions under a 2-field %-format
+                data = (_CRLF_JOIN((BULK_HEADS[n], reply, b"")) if n < 10000
+                        else b"$%d\r\n%b\r\n" % (n, reply))
             elif t is str and reply == "OK":
                 data = OK
             elif t is int:
-                data = b":%d\r\n" % reply
+                # the encoder's cached replies for -1..10000: ~0.5k under the %-format
+                data = _int_cache[reply + 1] if -1 <= reply <= 10000 else b":%d\r\n" % reply
             else:
                 data = encode(reply, c.resp3)
             if out:
