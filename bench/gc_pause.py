@@ -88,7 +88,7 @@ def run(kind, a):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--type", choices=sorted(COMMANDS), default="hash")
-    ap.add_argument("--keys", type=int, default=1000000, help="random key space (-r)")
+    ap.add_argument("--keys", type=int, default=800000, help="random key space (-r)")
     ap.add_argument("--requests", type=int, default=2000000)
     ap.add_argument("--pipeline", type=int, default=16)
     ap.add_argument("--server-cpu", default="0")
