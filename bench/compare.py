@@ -14,7 +14,8 @@ geometric mean of the ratios per pipeline depth, and each server's CPU time per 
 --rounds R (default 3) repeats each depth with fresh servers, alternating which of the two
 goes first, and prints the median ratio with the per-round ratios beside it.
 --ember-python PATH runs ember with another interpreter (its environment must have ember's
-dependencies installed), e.g. to compare CPython builds.
+dependencies installed), e.g. to compare CPython builds.  --ember-cmd CMD runs CMD in ember's
+place: "python bench/baseline_server.py" measures the bare uvloop + hiredis floor.
 
 -a/--arbitrary adds commands redis-benchmark has no -t test for (names in ARBITRARY), run
 after the -t tests on the same server (pass -r N after -- so they touch N random keys; the
@@ -25,6 +26,7 @@ import argparse
 import json
 import math
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -48,7 +50,7 @@ def wait_up(port, timeout=20):
     while time.time() < end:
         try:
             with socket.create_connection(("127.0.0.1", port), 0.5) as s:
-                s.sendall(b"PING\r\n")
+                s.sendall(b"*1\r\n$4\r\nPING\r\n")
                 if s.recv(16).startswith(b"+PONG"):
                     return
         except OSError:
@@ -63,10 +65,15 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / tick
 
 
-def start(kind, port, server_cpu, extra, python=None):
+def start(kind, port, server_cpu, extra, python=None, ember_cmd=None):
     d = tempfile.mkdtemp(prefix="bench-")
     if kind == "redis":
         cmd = [shutil.which("redis-server")]
+    elif ember_cmd:
+        cmd = shlex.split(ember_cmd)
+        if cmd[0] in ("python", "python3"):
+            cmd[0] = python or sys.executable
+        cmd = [os.path.join(ROOT, c) if c.startswith("bench/") else c for c in cmd]
     else:
         cmd = [python or sys.executable, "-m", "ember"]
     cmd += ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", d] + extra
@@ -74,7 +81,12 @@ def start(kind, port, server_cpu, extra, python=None):
         cmd = ["taskset", "-c", server_cpu] + cmd
     env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "src"))
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=d)
-    wait_up(port)
+    try:
+        wait_up(port)
+    except BaseException:
+        p.kill()
+        p.wait()
+        raise
     return p, d
 
 
@@ -113,11 +125,11 @@ def run_bench(port, tests, clients, pipeline, n, client_cpu, extra_args, latency
 
 
 def measure(kind, tests, arbitrary, clients, depth, n, server_cpu, client_cpu, ember_args, bench_args,
-            python=None):
+            python=None, ember_cmd=None):
     """One fresh server of ``kind``: the -t ``tests`` then each ARBITRARY command.
     Returns ({test: rps}, {test: p50 ms}, server CPU seconds, requests sent)."""
     port = free_port()
-    p, d = start(kind, port, server_cpu, ember_args if kind == "ember" else [], python)
+    p, d = start(kind, port, server_cpu, ember_args if kind == "ember" else [], python, ember_cmd)
     try:
         c0 = cpu_seconds(p.pid)
         lat = {}
@@ -144,7 +156,7 @@ def _median(xs):
 
 
 def run_matrix(tests, arbitrary, clients, depths, n, server_cpu="0", client_cpu="1", ember_args=(),
-               bench_args=(), log=print, rounds=1, python=None):
+               bench_args=(), log=print, rounds=1, python=None, ember_cmd=None):
     """Both servers, one after the other, at each pipeline depth (n x4 when pipelined), for
     ``rounds`` rounds: each round starts a fresh redis-server and a fresh ember back to back
     (the order alternates between rounds), so that load from other processes tends to hit
@@ -162,7 +174,8 @@ def run_matrix(tests, arbitrary, clients, depths, n, server_cpu="0", client_cpu=
         for r in range(rounds):
             order = ("redis", "ember") if r % 2 == 0 else ("ember", "redis")
             per_round.append({kind: measure(kind, tests, arbitrary, clients, depth, nn, server_cpu,
-                                            client_cpu, list(ember_args), list(bench_args), python)
+                                            client_cpu, list(ember_args), list(bench_args), python,
+                                            ember_cmd)
                               for kind in order})
         cpu_us[depth] = {k: 1e6 * sum(g[k][2] for g in per_round) / sum(g[k][3] for g in per_round)
                          for k in ("redis", "ember")}
@@ -194,6 +207,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3,
                     help="fresh servers per depth, alternating which goes first; medians are printed")
     ap.add_argument("--ember-python", help="interpreter that runs ember (default: this one)")
+    ap.add_argument("--ember-cmd", help="run this command in ember's place (it gets --port, --bind, "
+                    "--save, --appendonly and --dir), e.g. \"python bench/baseline_server.py\"")
     ap.add_argument("--markdown")
     ap.add_argument("--json", help="also write the rows as JSON (bench/report.py reads it)")
     ap.add_argument("bench_args", nargs="*", help="extra redis-benchmark args after --")
@@ -205,7 +220,7 @@ def main():
     depths = [int(x) for x in a.P.split(",")]
     rows, cpu_us = run_matrix(a.t, arbitrary, a.c, depths, a.n, a.server_cpu, a.client_cpu,
                               a.ember_arg, a.bench_args, log=None, rounds=a.rounds,
-                              python=a.ember_python)
+                              python=a.ember_python, ember_cmd=a.ember_cmd)
     for depth in depths:
         print("\n-c %d -P %d -n %d, median of %d rounds" % (a.c, depth, a.n * (4 if depth > 1 else 1),
                                                           a.rounds))
