@@ -578,12 +578,8 @@ def _parse_many(data):
     reader = _one_reader
     reader.feed(data)
     gets = reader.gets
-    cmds = []
     try:
-        c = gets()
-        while c is not False:
-            cmds.append(c)
-            c = gets()
+        cmds = list(iter(gets, False))      # (a C loop: no bytecodes per command)
         # has_data() is False also when hiredis took in the header (and some elements) of
         # a last, incomplete command; a probe command comes back alone only if it did not
         if not reader.has_data():
@@ -772,14 +768,12 @@ class FastRequestParser:
                 continue
             reader = self._reader
             reader.feed(raw)
-            gets = reader.gets
-            cmds = []
             try:
-                c = gets()
-                while c is not False:
-                    cmds.append(c)
-                    c = gets()
+                cmds = list(iter(reader.gets, False))   # a C loop
+                c = False
             except Exception:       # hiredis.ProtocolError, MemoryError
+                # the Python parser reads it all again, the commands before the bad one too
+                cmds = []
                 c = None
             # Tier 1 (no byte of a RESP3/simple type anywhere in raw): hiredis can only have
             # produced lists from '*' and bytes from '$', so sizes are exact -- check types
