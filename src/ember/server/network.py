@@ -220,6 +220,18 @@ class EmberProtocol(asyncio.Protocol):
         if out:
             out.append(data)
             data = b"".join(out)
+        if self.net.held is None and not c.closing:    # _deliver + write_now, inlined
+            transport = self.transport
+            if transport is not None:
+                transport.write(data)
+                n = len(data)
+                c.tot_net_out += n
+                stats = server.stats
+                stats.total_net_output_bytes += n
+                stats.total_writes_processed += 1
+                if transport.get_write_buffer_size():
+                    self.net.check_output_limits(c, transport)
+                return
         self._deliver(c, data)
 
     def _deliver(self, c, data):
