@@ -109,6 +109,89 @@ def test_lazy_expire_matches_redis(ember_server, redis_oracle):
     assert got[1] == (0, 1) and got[3] == (0, 1)
 
 
+BIG = "for i = 1, 10000 do redis.call('hset', KEYS[1], 'f' .. i, 'v' .. i) end return 1"
+
+
+def _server_del_sequence(r):
+    """lazyfree-lazy-server-del: what the server deletes or overwrites on its own (SET,
+    MSET, RENAME, COPY REPLACE, RESTORE REPLACE, STORE commands) is freed lazily; DEL
+    (lazyfree-lazy-user-del), EXPIRE in the past (lazyfree-lazy-expire), RENAME's source
+    and MOVE (nothing freed) are not."""
+    out = []
+    cases = [
+        ("set", lambda: r.set("big", "x")),
+        ("set-ex", lambda: r.set("big", "x", ex=100)),
+        ("set-get-nx", lambda: r.set("big", "x", nx=True)),
+        ("mset", lambda: r.mset({"big": "x", "a": "b"})),
+        ("pipelined-sets", lambda: r.pipeline(transaction=False).set("big", "x").set("big2", "y").execute()),
+        ("rename-over", lambda: r.rename("big2", "big")),
+        ("rename-src", lambda: r.rename("big", "moved")),
+        ("copy-replace", lambda: r.copy("big2", "big", replace=True)),
+        ("restore-replace", lambda: r.restore("big", 0, r.dump("big2"), replace=True)),
+        ("sort-store", lambda: r.sort("nolist", store="big")),
+        ("sunionstore", lambda: r.sunionstore("big", ["nokey"])),
+        ("zunionstore", lambda: r.zunionstore("big", ["nokey"])),
+        ("del", lambda: r.delete("big")),
+        ("expire-past", lambda: r.expire("big", -1)),
+        ("move", lambda: r.move("big", 1)),
+    ]
+    for on in ("yes", "no"):
+        r.config_set("lazyfree-lazy-server-del", on)
+        for name, f in cases:
+            r.flushall()
+            r.eval(BIG, 1, "big")
+            r.eval(BIG, 1, "big2")
+            before = _settle(r).freed
+            res = f()
+            after = _settle(r)
+            out.append((on, name, res, after.pending, after.freed - before))
+    r.config_set("lazyfree-lazy-server-del", "no")
+    r.flushall()
+    return out
+
+
+@pytest.mark.skipif(not have_redis(), reason="redis-server not installed")
+def test_lazy_server_del_matches_redis(ember_server, redis_oracle):
+    got, expect = _both(ember_server, redis_oracle, _server_del_sequence)
+    assert [g[:3] for g in got] == [e[:3] for e in expect]
+    assert [g[3:] for g in got] == [e[3:] for e in expect], list(zip(got, expect))
+    lazily = [g[1] for g in got if g[4]]
+    assert lazily == ["set", "set-ex", "mset", "pipelined-sets", "rename-over", "copy-replace",
+                      "restore-replace", "sort-store", "sunionstore", "zunionstore"]
+
+
+def _eviction_sequence(r):
+    out = []
+    r.config_set("maxmemory-policy", "allkeys-random")
+    for on in ("no", "yes"):
+        r.config_set("lazyfree-lazy-eviction", on)
+        r.flushall()
+        r.eval(BIG, 1, "big")
+        before = _settle(r).freed
+        evicted = r.info("stats")["evicted_keys"]
+        r.config_set("maxmemory", 1)        # everything goes, and SET is refused after all
+        try:
+            out.append(r.set("x", "y"))
+        except redis.ResponseError as e:
+            out.append(str(e))
+        finally:
+            r.config_set("maxmemory", 0)
+        out.append((on, r.info("stats")["evicted_keys"] - evicted, r.keys("*")))
+        after = _settle(r)
+        out.append((after.pending, after.freed - before))
+    r.config_set("maxmemory-policy", "noeviction")
+    r.config_set("lazyfree-lazy-eviction", "no")
+    r.flushall()
+    return out
+
+
+@pytest.mark.skipif(not have_redis(), reason="redis-server not installed")
+def test_lazy_eviction_matches_redis(ember_server, redis_oracle):
+    got, expect = _both(ember_server, redis_oracle, _eviction_sequence)
+    assert got == expect
+    assert got[-1] == (0, 1) and got[2] == (0, 0) and got[1] == ("no", 1, [])
+
+
 def test_flushall_async_returns_before_the_freeing(ember_server):
     c = RawConn(ember_server.port)
     r = redis.Redis(port=ember_server.port)

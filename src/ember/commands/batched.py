@@ -73,8 +73,10 @@ def get_batch(c, cols):
 
 def _quiet(server):
     """Nobody observes single writes: no notifier, key hooks (WATCH, tracking, blocked
-    clients, field TTLs...) or propagation (AOF, replicas)."""
-    return server.notifier is None and not server.key_hooks and not server.propagating
+    clients, field TTLs...) or propagation (AOF, replicas), and overwritten values are
+    freed at once (lazyfree-lazy-server-del off: the batches store without looking)."""
+    return (server.notifier is None and not server.key_hooks and not server.propagating
+            and not server.config.lazyfree_lazy_server_del)
 
 
 def _quiet_untimed_keys(c, cols, width):

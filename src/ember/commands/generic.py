@@ -22,7 +22,7 @@ def del_(c, argv):
     db = c.db
     n = 0
     for key in argv[1:]:
-        if db.delete(key):
+        if db.delete(key, False):
             n += 1
             c.server.notify(N.GENERIC, b"del", key, db)
     c.server.dirty += n
@@ -35,17 +35,11 @@ def unlink(c, argv):
     (keyspace/lazyfree.py)."""
     db = c.db
     server = c.server
-    lazy = server.lazyfree
     n = 0
     for key in argv[1:]:
-        v = db.lookup(key)
-        if v is None:
-            continue
-        db.delete(key)
-        n += 1
-        server.notify(N.GENERIC, b"del", key, db)
-        lazy.free_value(v)
-    v = None
+        if db.delete(key, True):
+            n += 1
+            server.notify(N.GENERIC, b"del", key, db)
     server.dirty += n
     return n
 
@@ -350,7 +344,7 @@ def _expire_generic(c, argv, unit_ms: int, absolute: bool):
     if lt and cur is not None and when >= cur:
         return 0
     if when <= now and not c.server.loading and not c.master_link:
-        db.delete(key)
+        db.delete(key, c.server.config.lazyfree_lazy_expire)    # (Redis: as an expiry)
         c.server.dirty += 1
         c.server.notify(N.GENERIC, b"del", key, db)
         c.server.propagate_as([b"DEL", key])

@@ -73,7 +73,8 @@ def set_(c, argv):
     db = c.db
     key = argv[1]
     value = argv[2]
-    if len(argv) == 3:
+    if len(argv) == 3 and not c.server.config.lazyfree_lazy_server_del:
+        # (the store below drops an overwritten value at once; db.set frees it lazily)
         notifier = c.server.notifier
         if notifier is not None and getattr(notifier, "flags", 0) & N.NEW and db.lookup(key) is None:
             notifier(N.NEW, b"new", key, db)
@@ -273,7 +274,7 @@ def mset(c, argv):
         raise ReplyError(errors.wrong_arity("mset"))
     db = c.db
     server = c.server
-    if server.notifier is None and not server.key_hooks:
+    if server.notifier is None and not server.key_hooks and not server.config.lazyfree_lazy_server_del:
         # nobody listens for changes: plain dict stores (what db.set does, minus the hooks)
         # (C loops: zip over one iterator pairs key/value in order, so a repeated key ends
         # with its last value, as one by one)

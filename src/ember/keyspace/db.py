@@ -106,11 +106,20 @@ class Database:
 
     # ---- writes ----------------------------------------------------------------------
     def set(self, key, value, keepttl=False):
-        """Create or overwrite ``key``; clears its TTL unless ``keepttl``."""
-        n = self.server.notifier
+        """Create or overwrite ``key``; clears its TTL unless ``keepttl``.  An overwritten
+        big value is freed lazily under lazyfree-lazy-server-del (Redis' dbSetValue)."""
+        server = self.server
+        n = server.notifier
         if n is not None and getattr(n, "flags", 0) & _NOTIFY_NEW and key not in self.data:
             n(_NOTIFY_NEW, b"new", key, self)
-        self.data[key] = value
+        if server.config.lazyfree_lazy_server_del:
+            old = self.data.get(key)
+            self.data[key] = value
+            if old is not None and type(old) is not bytes:
+                server.lazyfree.free_value(old)
+            old = None
+        else:
+            self.data[key] = value
         self.atime[key] = self.lru_clock()
         if not keepttl and self.expires:
             self.expires.pop(key, None)
@@ -125,15 +134,24 @@ class Database:
         self.atime[key] = self.lru_clock()
         self.modified(key)
 
-    def delete(self, key) -> bool:
-        """Delete ``key`` if it exists (after lazy expiry). Returns whether it did."""
+    def delete(self, key, lazy=None) -> bool:
+        """Delete ``key`` if it exists (after lazy expiry). Returns whether it did.  A big
+        value is freed lazily when ``lazy`` says so; by default (None: a delete the server
+        makes, such as RENAME's or a STORE command's of its destination) when
+        lazyfree-lazy-server-del is on, as Redis' dbDelete.  DEL passes False: it follows
+        lazyfree-lazy-user-del instead."""
         if self.lookup(key) is None:
             return False
-        del self.data[key]
+        server = self.server
+        if lazy is None:
+            lazy = server.config.lazyfree_lazy_server_del
+        v = self.data.pop(key)
         if self.expires:
             self.expires.pop(key, None)
         self.atime.pop(key, None)
         self.modified(key)
+        if lazy and type(v) is not bytes:
+            server.lazyfree.free_value(v)
         return True
 
     def remove_raw(self, key):

@@ -462,7 +462,7 @@ class Eviction:
         data = db.data
         if key not in data:
             return
-        del data[key]
+        v = data.pop(key)
         if db.expires:
             db.expires.pop(key, None)
         db.atime.pop(key, None)
@@ -470,6 +470,10 @@ class Eviction:
         db.modified(key)
         server.notify(N.EVICTED, b"evicted", key, db)
         server.propagate_raw(db.id, [b"DEL", key])
+        if server.config.lazyfree_lazy_eviction and type(v) is not bytes:
+            # (the estimate in ``used`` already dropped it, as Redis counts a lazily
+            # freed value as freed for its eviction loop)
+            server.lazyfree.free_value(v)
 
     def _pick(self, now):
         policy = self.policy
