@@ -72,7 +72,8 @@ def execute(c, argv):
                 h[k] = h.get(k, 0) + 1
             if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
                 server.slowlog_push(c, spec, argv, dt)
-            if server.dirty != dirty or server.ready_keys or server.monitors:
+            # (_after_call's own tests, so that a write with nothing to propagate costs no call)
+            if (server.dirty != dirty and server.propagating) or server.ready_keys or server.monitors:
                 _after_call(c, spec, argv, dirty)
             return reply
     return gate(c, argv)
