@@ -15,13 +15,14 @@ import asyncio
 import os
 import signal
 import socket
-from time import time as _time, time_ns as _time_ns
+from time import perf_counter_ns as _perf, time as _time, time_ns as _time_ns
 
 from ..clock import Clock
-from ..commands.dispatch import execute, execute_batch
+from ..commands.dispatch import _after_call, _internal_error, execute, execute_batch, gate
 from ..protocol.encoder import BULK_HEADS, OK, _int_cache, encode, encode_into
 from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError, parse_fast
 from ..protocol.replies import ReplyError
+from .latency import LOW as _LOW
 from .client import Client, REPLY_ON, REPLY_OFF, REPLY_SKIP_NEXT, REPLY_SKIP
 
 
@@ -127,79 +128,105 @@ class EmberProtocol(asyncio.Protocol):
         if c is None or c.closing:
             return
         server = self.server
-        c.tot_net_in += len(data)
+        size = len(data)
+        c.tot_net_in += size
         stats = server.stats
-        stats.total_net_input_bytes += len(data)
+        stats.total_net_input_bytes += size
         stats.total_reads_processed += 1
         c.last_interaction = _time()   # the network layer always runs on the real clock
         parser = self.parser
         if not parser._size and not parser._py_active and c.blocked is None and not c.paused:
             # one canonical command (-P 1) or a pipeline of one command shape: no hiredis
-            r = parse_fast(data)
-            if r is not None and (c.authenticated or len(data) <= 16384 and len(r) <= 10):
+            argv = parse_fast(data)
+            if argv is not None and (c.authenticated or size <= 16384 and len(argv) <= 10):
                 # (unauthenticated: Redis refuses counts over 10 and bulks over 16 KB)
-                if type(r) is list:
-                    self.run_one(c, r)
-                    return
-                if c.authenticated:
-                    self.run_uniform(c, r)
+                if type(argv) is not list:
+                    if c.authenticated:
+                        self.run_uniform(c, argv)
+                        return
+                else:
+                    # process() for the common -P 1 case, inlined with dispatch.execute's
+                    # fast path (a frame less each): exactly one command arrived and nothing
+                    # is buffered, so none of process()'s loop, pending-command or query-buffer
+                    # work applies.  Keep all three in step.
+                    net = self.net
+                    out = []
+                    c.pending_buf = out    # out-of-band sends during the command go first
+                    server.now_ms = _time_ns() // 1000000 if net.real_clock else server.clock_ms()
+                    c.tot_cmds += 1
+                    try:
+                        spec = server.commands.get(argv[0])
+                        if spec is not None and c.plain and not server.gated and not spec.subcommands and (
+                                (n := len(argv)) == (arity := spec.arity) or (arity < 0 and n >= -arity)):
+                            # execute's fast path (call() for an ordinary client)
+                            dirty = server.dirty
+                            t0 = _perf()
+                            try:
+                                reply = spec.handler(c, argv)
+                            except ReplyError as e:
+                                reply = server.error_reply(e.message)
+                                spec.failed_calls += 1
+                            except Exception as e:  # a bug costs one error reply, not the connection
+                                reply = _internal_error(server, spec, argv, e)
+                            dt = _perf() - t0
+                            spec.usec_ns += dt
+                            spec.calls += 1
+                            c.last_cmd = spec
+                            if server.latency_tracking:     # latency.record(), inlined
+                                h = spec.lat_hist
+                                k = dt | _LOW[dt.bit_length()]
+                                h[k] = h.get(k, 0) + 1
+                            if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
+                                server.slowlog_push(c, spec, argv, dt)
+                            if ((server.dirty != dirty and server.propagating) or server.ready_keys
+                                    or server.monitors):
+                                _after_call(c, spec, argv, dirty)
+                        else:
+                            reply = gate(c, argv)       # what execute does with the others
+                    finally:
+                        c.pending_buf = None
+                    mode = c.reply_mode
+                    if mode == 0:       # REPLY_ON
+                        t = type(reply)
+                        if t is bytes:
+                            n = len(reply)
+                            # a join of the cached head: ~0.4k instructions under a %-format
+                            data = (_CRLF_JOIN((BULK_HEADS[n], reply, b"")) if n < 10000
+                                    else b"$%d\r\n%b\r\n" % (n, reply))
+                        elif t is str and reply == "OK":
+                            data = OK
+                        elif t is int:
+                            # the encoder's cached replies for -1..10000: ~0.5k under the %-format
+                            data = _int_cache[reply + 1] if -1 <= reply <= 10000 else b":%d\r\n" % reply
+                        else:
+                            data = encode(reply, c.resp3)
+                        if out:
+                            out.append(data)
+                            data = b"".join(out)
+                        if net.held is None and not c.closing:    # _deliver + write_now, inlined
+                            transport = self.transport
+                            if transport is not None:
+                                transport.write(data)
+                                n = len(data)
+                                c.tot_net_out += n
+                                stats.total_net_output_bytes += n
+                                stats.total_writes_processed += 1
+                                if transport.get_write_buffer_size():
+                                    net.check_output_limits(c, transport)
+                            return
+                    else:
+                        if mode == REPLY_SKIP_NEXT:
+                            c.reply_mode = REPLY_SKIP
+                        elif mode == REPLY_SKIP:
+                            c.reply_mode = REPLY_ON
+                        data = b"".join(out)
+                    self._deliver(c, data)
                     return
         parser.feed(data)
         if c.blocked is not None or c.paused:
             self._check_qbuf(c)
             return
         self.process()
-
-    def run_one(self, c, argv):
-        """process() for the common -P 1 case: exactly one command arrived and nothing is
-        buffered, so none of process()'s loop, pending-command or query-buffer work applies.
-        Keep the two in step."""
-        server = self.server
-        out = []
-        c.pending_buf = out           # out-of-band sends during the command go before its reply
-        server.now_ms = _time_ns() // 1000000 if self.net.real_clock else server.clock_ms()
-        c.tot_cmds += 1
-        try:
-            reply = execute(c, argv)
-        finally:
-            c.pending_buf = None
-        mode = c.reply_mode
-        if mode == 0:       # REPLY_ON
-            t = type(reply)
-            if t is bytes:
-                n = len(reply)
-                # a join of the cached head: ~0.4k instructions under a 2-field %-format
-                data = (_CRLF_JOIN((BULK_HEADS[n], reply, b"")) if n < 10000
-                        else b"$%d\r\n%b\r\n" % (n, reply))
-            elif t is str and reply == "OK":
-                data = OK
-            elif t is int:
-                # the encoder's cached replies for -1..10000: ~0.5k under the %-format
-                data = _int_cache[reply + 1] if -1 <= reply <= 10000 else b":%d\r\n" % reply
-            else:
-                data = encode(reply, c.resp3)
-            if out:
-                out.append(data)
-                data = b"".join(out)
-            if self.net.held is None and not c.closing:    # _deliver + write_now, inlined
-                transport = self.transport
-                if transport is not None:
-                    transport.write(data)
-                    n = len(data)
-                    c.tot_net_out += n
-                    stats = server.stats
-                    stats.total_net_output_bytes += n
-                    stats.total_writes_processed += 1
-                    if transport.get_write_buffer_size():
-                        self.net.check_output_limits(c, transport)
-                return
-        else:
-            if mode == REPLY_SKIP_NEXT:
-                c.reply_mode = REPLY_SKIP
-            elif mode == REPLY_SKIP:
-                c.reply_mode = REPLY_ON
-            data = b"".join(out)
-        self._deliver(c, data)
 
     def run_uniform(self, c, cols):
         """process() for a read holding exactly a pipeline of one command shape (argument
