@@ -592,10 +592,31 @@ def long_pipelines(draw):
     return bytes(data)
 
 
+@st.composite
+def fixed_pipelines(draw):
+    """Pipelines of one layout (same arity, same argument lengths: parse_fast's struct
+    route), arguments holding any bytes (CRLF, "*", "$" included), sometimes mutated at a
+    header byte or anywhere, truncated, or with a command of another layout appended."""
+    lens = draw(st.lists(st.integers(0, 14), min_size=1, max_size=8))
+    m = draw(st.integers(1, 8))
+    alphabet = st.sampled_from(b"ab*$\r\n:0-")
+    cmds = [[bytes(draw(st.lists(alphabet, min_size=n, max_size=n))) for n in lens] for _ in range(m)]
+    data = bytearray(b"".join(enc(*c) for c in cmds))
+    choice = draw(st.integers(0, 4))
+    if choice == 1:
+        i = draw(st.integers(0, len(data) - 1))
+        data[i] = draw(st.sampled_from(b"*$+:\r\n0123456789aX"))
+    elif choice == 2:
+        data = data[:draw(st.integers(1, len(data)))]
+    elif choice == 3:
+        data += enc(*[b"x" * (n + 1) for n in lens])
+    return bytes(data)
+
+
 @settings(max_examples=int(__import__("os").environ.get("EMBER_HYP_EXAMPLES", 400)), deadline=None,
           suppress_health_check=list(HealthCheck))
 @given(st.one_of(long_commands(), long_pipelines(), uniform_pipelines(), mutated_uniform(), streams,
-                 mutated()))
+                 mutated(), fixed_pipelines()))
 def test_parse_fast_agrees_with_full_parser(data):
     """parse_fast (what the server tries first on every read) either declines or returns
     exactly the full parser's commands: one argv (list) for one command, argument columns
@@ -630,6 +651,38 @@ def test_parse_fast_declines_what_redis_reads_otherwise(data):
     # and the shared hiredis reader is left empty for the next call
     args = [b"MSET", b"k1", b"v1", b"k2", b"v2"]
     assert parse_fast(enc(*args)) == args
+
+
+def test_parse_fast_fixed_layout_route():
+    """A pipeline of one layout takes the struct route (_parse_fixed) and gives the same
+    columns as the full parser; any header byte changed, a partial last command or a
+    command of other lengths sends it elsewhere."""
+    from ember.protocol import parser as P
+    crlf = b"".join(enc(b"SET", b"key:%012d" % i, b"v\r\n*%d" % (i % 10)) for i in range(16))
+    assert P._parse_fixed(crlf) is None     # the first command's layout is read by a split
+    cmds = [[b"SET", b"key:%012d" % i, b"v*$%d" % (i % 10)] for i in range(16)]
+    data = b"".join(enc(*c) for c in cmds)
+    cols = P._parse_fixed(data)
+    assert cols == tuple(map(list, zip(*cmds))) == parse_fast(data)
+    for i in range(len(data)):
+        if data[i:i + 1] in b"*$0123456789\r\n" and P._parse_fixed(data[:i] + b"7" + data[i + 1:]):
+            # only an argument byte may change (a digit inside a key or value)
+            bad = data[:i] + b"7" + data[i + 1:]
+            assert list(map(list, zip(*P._parse_fixed(bad)))) == _py_complete(bad)
+    assert P._parse_fixed(data[:-1]) is None
+    assert P._parse_fixed(data + enc(b"SET", b"k", b"v")) is None
+    assert P._parse_fixed(enc(*cmds[0])) is None                 # one command: not a pipeline
+    assert P._parse_fixed(b"*2\r\n$3\r\nGET\r\n$1\r\na\r\n" * 2) == ([b"GET", b"GET"], [b"a", b"a"])
+    assert P._parse_fixed(b"*1\r\n$0\r\n\r\n" * 3) == ([b"", b"", b""],)
+
+
+def test_parse_fast_fixed_layout_caches_are_bounded():
+    from ember.protocol import parser as P
+    for n in range(P._LAYOUTS_MAX + 10):
+        data = enc(b"GET", b"k" * (n % 9000 + 1)) * 2
+        assert P._parse_fixed(data) == ([b"GET", b"GET"], [b"k" * (n % 9000 + 1)] * 2)
+    assert len(P._layouts) <= P._LAYOUTS_MAX
+    assert P._mask_bytes[0] <= P._MASKS_MAX + P._FIXED_MAX * 2
 
 
 def test_parse_fast_blind_bytes_after_a_bulk_as_redis():

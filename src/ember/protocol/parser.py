@@ -48,6 +48,7 @@ Redis facts reproduced (checked against redis-server 7.0):
 """
 
 import re
+import struct
 from itertools import chain
 
 import hiredis
@@ -596,6 +597,81 @@ def _parse_many(data):
     return None
 
 
+# ---- pipelines of one fixed layout ------------------------------------------------------
+# A pipeline whose commands all have the same number of arguments AND the same argument
+# lengths (GET key:000000000042 x 16, MSET of fixed-width keys and values: what
+# redis-benchmark -r and most bulk writers send) is m copies of one byte layout: the same
+# header bytes at the same offsets, arguments in between.  _parse_fixed proves that with one
+# big-int comparison -- data AND mask (0xff over every header byte, 0 over the arguments)
+# equals the headers -- and cuts the arguments out with a struct.Struct of "Nx Ms" fields
+# (C code throughout): ~35% less than split + _uniform for GET/SET x 16, ~30% for MSET x 16.
+
+class _Layout:
+    __slots__ = ("unpack", "size", "mask1", "stat1", "masks")
+
+    def __init__(self, k, lens):
+        fmt = ["="]
+        stat = bytearray()
+        mask = bytearray()
+        for i, n in enumerate(lens):
+            head = (b"*%d\r\n" % k if i == 0 else b"\r\n") + b"$%d\r\n" % n
+            fmt.append("%dx%ds" % (len(head), n))
+            stat += head + bytes(n)
+            mask += b"\xff" * len(head) + bytes(n)
+        fmt.append("2x")
+        self.unpack = struct.Struct("".join(fmt)).iter_unpack
+        self.size = len(stat) + 2
+        self.stat1 = bytes(stat) + b"\r\n"
+        self.mask1 = bytes(mask) + b"\xff\xff"
+        self.masks = {}         # m -> (mask, headers) of m commands, as ints
+
+
+_layouts = {}                   # argument lengths -> _Layout
+_LAYOUTS_MAX = 256
+_FIXED_MAX = 65536              # bytes: bigger pipelines take the other routes
+_mask_bytes = [0]               # cached mask bytes in all layouts (bounded: _MASKS_MAX)
+_MASKS_MAX = 4 << 20
+_from_bytes = int.from_bytes
+
+
+def _parse_fixed(data):
+    """Argument columns when ``data`` is two or more commands of one layout (see above),
+    each canonical multibulk; else None.  The caller has checked data[0] == "*" and
+    len(data) < _FIXED_MAX."""
+    k = _MBULK_COUNT(data[:data.find(b"\r")])
+    if not k:
+        return None
+    parts = data.split(b"\r\n", 2 * k + 1)     # the first command, then the rest in one
+    lens = tuple(map(len, parts[2:2 * k + 1:2]))
+    lay = _layouts.get(lens)
+    if lay is None:
+        if len(parts) != 2 * k + 2 or len(lens) != k:
+            return None
+        try:
+            if parts[1:2 * k + 1:2] != list(map(_BULK_B_at, lens)):
+                return None
+        except IndexError:      # an argument of 10000 bytes or more
+            return None
+        if len(_layouts) >= _LAYOUTS_MAX:
+            _layouts.clear()
+        lay = _layouts[lens] = _Layout(k, lens)
+    m, rem = divmod(len(data), lay.size)
+    if rem or m < 2:
+        return None
+    ints = lay.masks.get(m)
+    if ints is None:
+        ints = (_from_bytes(lay.mask1 * m, "little"), _from_bytes(lay.stat1 * m, "little"))
+        if _mask_bytes[0] > _MASKS_MAX:
+            for x in _layouts.values():
+                x.masks.clear()
+            _mask_bytes[0] = 0
+        lay.masks[m] = ints
+        _mask_bytes[0] += 2 * len(data)
+    if _from_bytes(data, "little") & ints[0] != ints[1]:
+        return None
+    return tuple(map(list, zip(*lay.unpack(data))))
+
+
 def parse_fast(data):
     """parse_simple and parse_uniform with one split: the argv (a list) when ``data`` is one
     canonical command, a tuple of argument columns when it is a uniform pipeline of two or
@@ -605,6 +681,10 @@ def parse_fast(data):
         long_one = data[2] != 13 or data[1] > 52    # not "*1\r" .. "*4\r": 5+ arguments
     except IndexError:
         return None
+    if data[0] == 42 and len(data) < _FIXED_MAX and data.find(b"*", 1) > 0:
+        cols = _parse_fixed(data)   # maybe a pipeline of one layout
+        if cols is not None:
+            return cols
     if long_one and data[0] == 42 and not data[1:7].isdigit() and len(data) < 1048576:
         if data.find(b"*", 1) < 0:
             argv = _parse_one(data)
@@ -617,19 +697,22 @@ def parse_fast(data):
     parts = data.split(b"\r\n")
     n = len(parts)
     try:
+        # (unpacking into locals: cheaper than indexing the list once per use)
         if n == 6:
-            if (parts[0] == b"*2" and not parts[5] and parts[1] == _BULK_B[len(parts[2])]
-                    and parts[3] == _BULK_B[len(parts[4])]):
-                return [parts[2], parts[4]]
+            count, h1, a1, h2, a2, end = parts
+            if count == b"*2" and not end and h1 == _BULK_B[len(a1)] and h2 == _BULK_B[len(a2)]:
+                return [a1, a2]
             return None
         elif n == 8:
-            if (parts[0] == b"*3" and not parts[7] and parts[1] == _BULK_B[len(parts[2])]
-                    and parts[3] == _BULK_B[len(parts[4])] and parts[5] == _BULK_B[len(parts[6])]):
-                return [parts[2], parts[4], parts[6]]
+            count, h1, a1, h2, a2, h3, a3, end = parts
+            if (count == b"*3" and not end and h1 == _BULK_B[len(a1)] and h2 == _BULK_B[len(a2)]
+                    and h3 == _BULK_B[len(a3)]):
+                return [a1, a2, a3]
             return None
         elif n == 4:
-            if parts[0] == b"*1" and not parts[3] and parts[1] == _BULK_B[len(parts[2])]:
-                return [parts[2]]
+            count, h1, a1, end = parts
+            if count == b"*1" and not end and h1 == _BULK_B[len(a1)]:
+                return [a1]
             return None
         elif n == 10 and parts[0] == b"*4":     # ZADD key score member, HSET key field value
             # (10 parts are also three 1-argument commands: those go on to _uniform)
