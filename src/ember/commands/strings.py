@@ -370,8 +370,9 @@ def incr(c, argv, delta=1):
         v = db.lookup(key)   # lazy expiry
     if v is None:
         cur = 0
-    elif type(v) is bytes and 0 < len(v) < 19 and v.isdigit() and (v[0] != 48 or len(v) == 1):
+    elif type(v) is bytes and (n := len(v)) < 19 and v.isdigit() and (v[0] != 48 or n == 1):
         cur = int(v)         # the common case, without parse_int's general checks
+        # (isdigit() is False for b"": no length test needed for that)
     elif type(v) is bytes or type(v) is bytearray:
         cur = parse_int(bytes(v)) if len(v) <= 20 else _raise(errors.NOT_INTEGER)
     else:
