@@ -681,24 +681,31 @@ def parse_fast(data):
         long_one = data[2] != 13 or data[1] > 52    # not "*1\r" .. "*4\r": 5+ arguments
     except IndexError:
         return None
-    # (a pipeline has "\r\n*" where its second command starts: partition, a one-argument
-    # method, costs a -P 1 read ~1/3 of find(b"*", 1)'s tuple-parsed arguments; "in" would
-    # be dearer still, as bytes.__contains__ first tries the argument as an int)
-    if data[0] == 42 and len(data) < _FIXED_MAX and data.partition(b"\r\n*")[1]:
-        cols = _parse_fixed(data)   # maybe a pipeline of one layout
-        if cols is not None:
-            return cols
     if long_one and data[0] == 42 and not data[1:7].isdigit() and len(data) < 1048576:
         if data.find(b"*", 1) < 0:
             argv = _parse_one(data)
             if argv is not None:
                 return argv
         else:       # a pipeline of long commands (MSET -P 16): hiredis, if proven exact
+            if len(data) < _FIXED_MAX:
+                cols = _parse_fixed(data)   # maybe one layout
+                if cols is not None:
+                    return cols
             cols = _parse_many(data)
             if cols is not None:
                 return cols
-    parts = data.split(b"\r\n")
+    # At most 11 parts: a command of 1-4 arguments has at most 10, so 11 means more data (a
+    # pipeline, or a longer command): _parse_fixed first, then the whole split.  (One split
+    # with a bound costs a -P 1 read less than any probe for a second command.)
+    parts = data.split(b"\r\n", 10)
     n = len(parts)
+    if n == 11:
+        if data[0] == 42 and len(data) < _FIXED_MAX:
+            cols = _parse_fixed(data)       # maybe a pipeline of one layout
+            if cols is not None:
+                return cols
+        parts = data.split(b"\r\n")
+        n = len(parts)
     try:
         # (unpacking into locals: cheaper than indexing the list once per use)
         if n == 6:
