@@ -18,7 +18,7 @@ import socket
 from time import perf_counter_ns as _perf, time as _time, time_ns as _time_ns
 
 from ..clock import Clock
-from ..commands.dispatch import _after_call, _internal_error, execute_batch, gate
+from ..commands.dispatch import _after_call, _internal_error, execute, execute_batch, gate
 from ..protocol.encoder import BULK_HEADS, OK, _int_cache, encode, encode_into
 from ..protocol.parser import FastRequestParser as RequestParser, ProtocolError, parse_fast
 from ..protocol.replies import ReplyError
@@ -326,39 +326,10 @@ class EmberProtocol(asyncio.Protocol):
                 i = 0
                 n = len(cmds)
                 c.tot_cmds += n
-                cget = server.commands.get
                 while i < n:
                     argv = cmds[i]
                     i += 1
-                    # dispatch.execute, its fast path inlined (a frame less per command of a
-                    # mixed pipeline); keep it in step with execute and data_received
-                    spec = cget(argv[0])
-                    if spec is not None and c.plain and not server.gated and not spec.subcommands and (
-                            (na := len(argv)) == (arity := spec.arity) or (arity < 0 and na >= -arity)):
-                        dirty = server.dirty
-                        t0 = _perf()
-                        try:
-                            reply = spec.handler(c, argv)
-                        except ReplyError as e:
-                            reply = server.error_reply(e.message)
-                            spec.failed_calls += 1
-                        except Exception as e:  # a bug costs one error reply, not the connection
-                            reply = _internal_error(server, spec, argv, e)
-                        dt = _perf() - t0
-                        spec.usec_ns += dt
-                        spec.calls += 1
-                        c.last_cmd = spec
-                        if server.latency_tracking:     # latency.record(), inlined
-                            h = spec.lat_hist
-                            k = dt | _LOW[dt.bit_length()]
-                            h[k] = h.get(k, 0) + 1
-                        if dt >= server.slowlog_threshold_ns and not spec.skip_slowlog:
-                            server.slowlog_push(c, spec, argv, dt)
-                        if ((server.dirty != dirty and server.propagating) or server.ready_keys
-                                or server.monitors):
-                            _after_call(c, spec, argv, dirty)
-                    else:
-                        reply = gate(c, argv)
+                    reply = execute(c, argv)
                     mode = c.reply_mode
                     if mode == REPLY_ON:
                         # the common replies from cached heads, everything else via the encoder
