@@ -1,4 +1,6 @@
-"""Lazy freeing: UNLINK, FLUSHALL/FLUSHDB ASYNC, lazyfree-lazy-user-del and -user-flush.
+"""Lazy freeing: UNLINK, FLUSHALL/FLUSHDB ASYNC, and the lazyfree-lazy-user-del, -user-flush,
+-expire, -eviction and -server-del settings (callers: commands/generic.py, keyspace/db.py,
+keyspace/eviction.py).
 
 Redis hands such values (and whole flushed tables) to a background thread, so the command
 returns at once whatever the size.  ember cannot free Python objects without the GIL, so
